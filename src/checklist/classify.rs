@@ -1,0 +1,526 @@
+//! Heuristics that read meaning from the words teams write: which sections are mandatory,
+//! which happen after go-live, which items are optional, what a table column holds.
+//! All matching is on [`fold`]ed text so French and English, accented or not, read alike.
+
+use super::model::{Decision, Status};
+
+/// Lowercase ASCII approximation of `text`, with emoji and symbols turned into spaces.
+pub(crate) fn fold(text: &str) -> String {
+    let mut folded = String::with_capacity(text.len());
+    for ch in text.chars() {
+        if ch.is_ascii() {
+            folded.push(ch.to_ascii_lowercase());
+        } else if ch.is_alphanumeric() {
+            folded.push_str(
+                &deunicode::deunicode_char(ch)
+                    .unwrap_or(" ")
+                    .to_ascii_lowercase(),
+            );
+        } else {
+            folded.push(' ');
+        }
+    }
+    folded
+}
+
+fn contains_any(folded: &str, needles: &[&str]) -> bool {
+    needles.iter().any(|needle| folded.contains(needle))
+}
+
+/// Sections whose items are mandatory go/no-go criteria.
+pub(crate) fn is_blocking_heading(heading: &str) -> bool {
+    let folded = fold(heading);
+    contains_any(
+        &folded,
+        &[
+            "go/no-go",
+            "go / no-go",
+            "go/no go",
+            "go-no-go",
+            "go no go",
+            "mandatory",
+            "obligatoire",
+            "blocking",
+            "bloquant",
+            "all p1",
+            "must have",
+            "must-have",
+            "decision",
+        ],
+    )
+}
+
+/// Sections that describe what happens after go-live; their items never block the gate.
+pub(crate) fn is_post_heading(heading: &str) -> bool {
+    let folded = fold(heading);
+    contains_any(
+        &folded,
+        &[
+            "post go-live",
+            "post-go-live",
+            "post golive",
+            "post-launch",
+            "post launch",
+            "post-deploiement",
+            "post deploiement",
+            "post-deployment",
+            "post deployment",
+            "post-production",
+            "after go-live",
+            "after launch",
+            "apres go-live",
+            "apres la mise en production",
+            "first 24 hours",
+            "first week",
+            "first month",
+            "premieres 24",
+            "premiers 7 jours",
+            "premiere semaine",
+            "premier mois",
+            "j+1",
+        ],
+    )
+}
+
+/// Sections that hold sign-offs: task items there that name a role become approvals.
+pub(crate) fn is_signoff_heading(heading: &str) -> bool {
+    let folded = fold(heading);
+    contains_any(
+        &folded,
+        &[
+            "sign-off",
+            "sign off",
+            "signoff",
+            "approval",
+            "approbation",
+            "signature",
+            "visa",
+        ],
+    )
+}
+
+/// Items that may be marked n/a: "(if applicable)", "optionnel", "(si requis)", "If used, …".
+pub(crate) fn is_conditional(text: &str) -> bool {
+    let folded = fold(text);
+    if contains_any(
+        &folded,
+        &[
+            "if applicable",
+            "si applicable",
+            "optional",
+            "optionnel",
+            "if required",
+            "si requis",
+            "if needed",
+            "si necessaire",
+            "if used",
+            "when applicable",
+            "le cas echeant",
+        ],
+    ) {
+        return true;
+    }
+    // A parenthesis that opens with a condition: "(if handling EU data)", "(si complexe)".
+    folded.match_indices('(').any(|(at, _)| {
+        let rest = folded[at + 1..].trim_start();
+        rest.starts_with("if ") || rest.starts_with("si ") || rest.starts_with("when ")
+    })
+}
+
+/// Explicit severity markers written on an item.
+pub(crate) fn marked_blocking(text: &str) -> bool {
+    let folded = fold(text);
+    contains_any(
+        &folded,
+        &[
+            "(blocking)",
+            "[blocking]",
+            "(bloquant)",
+            "[bloquant]",
+            "(p1)",
+            "[p1]",
+        ],
+    )
+}
+
+pub(crate) fn marked_advisory(text: &str) -> bool {
+    let folded = fold(text);
+    contains_any(
+        &folded,
+        &[
+            "(advisory)",
+            "[advisory]",
+            "(recommended)",
+            "(recommande)",
+            "nice to have",
+            "(nice-to-have)",
+        ],
+    )
+}
+
+/// What a table column holds, from its header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Column {
+    Title,
+    Description,
+    Owner,
+    Status,
+    /// A sign-off table's role column.
+    Role,
+    /// A sign-off table's person column.
+    Name,
+    /// A sign-off table's decision column (Approval, Go/No-Go, Signature).
+    Verdict,
+    Other,
+}
+
+fn header_key(header: &str) -> String {
+    fold(header)
+        .trim()
+        .trim_end_matches([':', '.', '*'])
+        .trim()
+        .to_string()
+}
+
+fn is_status_header(key: &str) -> bool {
+    matches!(
+        key,
+        "status"
+            | "statut"
+            | "etat"
+            | "state"
+            | "met"
+            | "done"
+            | "fait"
+            | "ok"
+            | "complete"
+            | "completed"
+            | "result"
+            | "resultat"
+            | "valide"
+            | "validated"
+            | "checked"
+            | "coche"
+    ) || key.contains("status")
+        || key.contains("statut")
+}
+
+fn is_verdict_header(key: &str) -> bool {
+    key.contains("go/no-go")
+        || key.contains("go / no-go")
+        || key.contains("go/no go")
+        || key.contains("approval")
+        || key.contains("approbation")
+        || key.contains("approved")
+        || key.contains("signature")
+        || key.contains("sign-off")
+        || key.contains("signoff")
+        || key.contains("decision")
+        || key == "visa"
+        || key == "validation"
+}
+
+fn is_role_header(key: &str) -> bool {
+    matches!(
+        key,
+        "role" | "roles" | "approver" | "approbateur" | "signataire" | "fonction"
+    )
+}
+
+fn is_title_header(key: &str) -> bool {
+    matches!(
+        key,
+        "item"
+            | "items"
+            | "element"
+            | "criteria"
+            | "criterion"
+            | "critere"
+            | "criteres"
+            | "requirement"
+            | "exigence"
+            | "metric"
+            | "metrique"
+            | "test scenario"
+            | "scenario"
+            | "service"
+            | "control"
+            | "controle"
+            | "check"
+            | "task"
+            | "tache"
+            | "action"
+            | "point"
+            | "verification"
+            | "objective"
+            | "objectif"
+            | "name"
+            | "nom"
+    )
+}
+
+fn is_owner_header(key: &str) -> bool {
+    matches!(
+        key,
+        "owner"
+            | "owners"
+            | "responsable"
+            | "role"
+            | "assignee"
+            | "who"
+            | "qui"
+            | "porteur"
+            | "team"
+            | "equipe"
+            | "proprietaire"
+    )
+}
+
+fn is_description_header(key: &str) -> bool {
+    matches!(
+        key,
+        "description" | "details" | "detail" | "what" | "quoi" | "descriptif"
+    )
+}
+
+/// Some header names a status column, so the table's rows are items even without boxes.
+pub(crate) fn has_status_header(headers: &[String]) -> bool {
+    headers
+        .iter()
+        .map(|h| header_key(h))
+        .any(|k| is_status_header(&k) || is_verdict_header(&k))
+}
+
+/// A table whose rows are sign-offs: it has a role column and a verdict column.
+pub(crate) fn signoff_columns(headers: &[String]) -> Option<Vec<Column>> {
+    let keys: Vec<String> = headers.iter().map(|h| header_key(h)).collect();
+    let role = keys.iter().position(|k| is_role_header(k))?;
+    let verdict = keys.iter().position(|k| is_verdict_header(k))?;
+    let name = keys
+        .iter()
+        .position(|k| matches!(k.as_str(), "name" | "nom" | "who" | "qui"));
+    Some(
+        (0..keys.len())
+            .map(|index| match index {
+                _ if index == role => Column::Role,
+                _ if index == verdict => Column::Verdict,
+                _ if Some(index) == name => Column::Name,
+                _ => Column::Other,
+            })
+            .collect(),
+    )
+}
+
+/// Column roles of an item table. `checkbox_column` is the column where `[ ]` cells were seen,
+/// used when no header names the status.
+pub(crate) fn item_columns(
+    headers: &[String],
+    checkbox_column: Option<usize>,
+) -> Option<Vec<Column>> {
+    let keys: Vec<String> = headers.iter().map(|h| header_key(h)).collect();
+    let status = keys
+        .iter()
+        .position(|k| is_status_header(k) || is_verdict_header(k))
+        .or(checkbox_column)?;
+    let title = keys
+        .iter()
+        .enumerate()
+        .position(|(index, k)| index != status && is_title_header(k))
+        .or_else(|| (0..keys.len()).find(|&index| index != status))?;
+    let mut columns = vec![Column::Other; keys.len()];
+    columns[status] = Column::Status;
+    columns[title] = Column::Title;
+    let mut owner_taken = false;
+    let mut description_taken = false;
+    for (index, key) in keys.iter().enumerate() {
+        if columns[index] != Column::Other {
+            continue;
+        }
+        if !owner_taken && is_owner_header(key) {
+            columns[index] = Column::Owner;
+            owner_taken = true;
+        } else if !description_taken && is_description_header(key) {
+            columns[index] = Column::Description;
+            description_taken = true;
+        }
+    }
+    Some(columns)
+}
+
+/// The field name a table column is kept under.
+pub(crate) fn field_name(header: &str) -> String {
+    let key = header_key(header);
+    let mut name = String::with_capacity(key.len());
+    for word in key
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        if !name.is_empty() {
+            name.push('_');
+        }
+        name.push_str(word);
+    }
+    if name.is_empty() {
+        "column".to_string()
+    } else {
+        name
+    }
+}
+
+/// Status written in a table cell without a checkbox: ✅, PASS, N/A, …
+pub(crate) fn status_from_cell(cell: &str) -> Status {
+    let trimmed = cell.trim();
+    if trimmed.contains('✅')
+        || trimmed.contains('✔')
+        || trimmed.contains('☑')
+        || trimmed.contains('✓')
+    {
+        return Status::Done;
+    }
+    if trimmed.contains('❌') || trimmed.contains('✗') || trimmed.contains('✘') {
+        return Status::Failed;
+    }
+    match fold(trimmed).trim() {
+        "done" | "fait" | "ok" | "pass" | "passed" | "yes" | "oui" | "go" | "complete"
+        | "completed" | "termine" | "valide" | "met" => Status::Done,
+        "fail" | "failed" | "ko" | "no" | "non" | "no-go" | "echec" | "not met" => Status::Failed,
+        "n/a" | "na" | "n.a." | "non applicable" | "not applicable" => Status::Na,
+        "waived" | "waiver" | "derogation" => Status::Waived,
+        _ => Status::Todo,
+    }
+}
+
+/// Decision written in a sign-off cell: a ticked box or GO means GO.
+pub(crate) fn decision_from_cell(cell: &str) -> Decision {
+    let folded = fold(cell);
+    let folded = folded.trim();
+    if folded.contains("no-go") || folded.contains("no go") || folded == "nogo" {
+        return Decision::NoGo;
+    }
+    match status_from_cell(cell) {
+        Status::Done => Decision::Go,
+        Status::Failed => Decision::NoGo,
+        _ => Decision::Pending,
+    }
+}
+
+/// Keys of `Key: value` lines that name a section's owner.
+pub(crate) fn is_owner_key(key: &str) -> bool {
+    matches!(
+        header_key(key).as_str(),
+        "owner" | "responsable" | "proprietaire" | "porteur" | "accountable" | "assignee"
+    )
+}
+
+pub(crate) fn is_status_key(key: &str) -> bool {
+    matches!(header_key(key).as_str(), "status" | "statut" | "etat")
+}
+
+/// Lines that open a list of criteria, evidence or sign-offs in gate-style sections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ListLead {
+    Criteria,
+    Evidence,
+    Signoffs,
+}
+
+pub(crate) fn list_lead(line: &str) -> Option<ListLead> {
+    let key = header_key(line.trim().trim_end_matches(':'));
+    match key.as_str() {
+        "criteria" | "criteres" | "critere" | "acceptance criteria" | "criteres d'acceptation" => {
+            Some(ListLead::Criteria)
+        }
+        "evidence" | "preuves" | "preuve" | "evidences" => Some(ListLead::Evidence),
+        "sign-offs" | "sign-off" | "signoffs" | "signoff" | "approvals" | "approbations"
+        | "validations" => Some(ListLead::Signoffs),
+        _ => None,
+    }
+}
+
+/// `Key: value` keys that hold a date or a version rather than a role, in sign-off lists.
+pub(crate) fn is_date_key(key: &str) -> bool {
+    let folded = fold(key);
+    contains_any(&folded, &["date", "version", "jour"])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_accents_and_drops_emoji() {
+        assert_eq!(fold("Critères Obligatoires ✅"), "criteres obligatoires  ");
+    }
+
+    #[test]
+    fn recognises_section_kinds() {
+        assert!(is_blocking_heading(
+            "Critères Obligatoires (tous doivent être ✅)"
+        ));
+        assert!(is_blocking_heading("Go/No-Go Final"));
+        assert!(is_blocking_heading("Go-Live Decision"));
+        assert!(!is_blocking_heading("Infrastructure Readiness"));
+        assert!(is_post_heading("Post-Déploiement Immédiat (J+1 à J+7)"));
+        assert!(is_post_heading("Immediate (First 24 Hours)"));
+        assert!(!is_post_heading("Pre-Deployment"));
+        assert!(is_signoff_heading("Required Approvals"));
+        assert!(is_signoff_heading("Signoff"));
+    }
+
+    #[test]
+    fn recognises_conditional_items() {
+        assert!(is_conditional("Auto-scaling configuré (si applicable)"));
+        assert!(is_conditional("`ALERT_SMS` configuré (optionnel)"));
+        assert!(is_conditional(
+            "GDPR compliance verified (if handling EU data)"
+        ));
+        assert!(is_conditional("If used, properly implemented"));
+        assert!(!is_conditional("Authentification forte (MFA si sensible)"));
+        assert!(!is_conditional("Load balancing configured"));
+    }
+
+    #[test]
+    fn maps_item_table_columns() {
+        let headers: Vec<String> = ["Item", "Description", "Owner", "Status", "Date"]
+            .map(String::from)
+            .to_vec();
+        let columns = item_columns(&headers, None).unwrap();
+        assert_eq!(
+            columns,
+            [
+                Column::Title,
+                Column::Description,
+                Column::Owner,
+                Column::Status,
+                Column::Other
+            ]
+        );
+        let headers: Vec<String> = ["Criteria", "Met", "Notes"].map(String::from).to_vec();
+        assert_eq!(
+            item_columns(&headers, None).unwrap(),
+            [Column::Title, Column::Status, Column::Other]
+        );
+    }
+
+    #[test]
+    fn maps_signoff_table_columns() {
+        let headers: Vec<String> = ["Rôle", "Nom", "Go/No-Go", "Signature"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(
+            signoff_columns(&headers).unwrap(),
+            [Column::Role, Column::Name, Column::Verdict, Column::Other]
+        );
+        let contacts: Vec<String> = ["Role", "Contact", "Phone"].map(String::from).to_vec();
+        assert!(signoff_columns(&contacts).is_none());
+    }
+
+    #[test]
+    fn reads_cell_statuses() {
+        assert_eq!(status_from_cell(" ✅ "), Status::Done);
+        assert_eq!(status_from_cell("N/A"), Status::Na);
+        assert_eq!(status_from_cell(""), Status::Todo);
+        assert_eq!(decision_from_cell("NO-GO"), Decision::NoGo);
+        assert_eq!(decision_from_cell("GO"), Decision::Go);
+    }
+}

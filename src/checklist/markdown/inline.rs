@@ -1,0 +1,180 @@
+//! Inline text gathered from Markdown events, remembering which parts were bold so that
+//! "bold lead text is the title, the rest is the detail".
+
+#[derive(Debug, Default)]
+pub(super) struct Inline {
+    spans: Vec<Span>,
+    strong_depth: usize,
+}
+
+#[derive(Debug)]
+struct Span {
+    text: String,
+    strong: bool,
+}
+
+impl Inline {
+    pub(super) fn push(&mut self, text: &str) {
+        let strong = self.strong_depth > 0;
+        match self.spans.last_mut() {
+            Some(last) if last.strong == strong => last.text.push_str(text),
+            _ => self.spans.push(Span {
+                text: text.to_string(),
+                strong,
+            }),
+        }
+    }
+
+    pub(super) fn enter_strong(&mut self) {
+        self.strong_depth += 1;
+    }
+
+    pub(super) fn leave_strong(&mut self) {
+        self.strong_depth = self.strong_depth.saturating_sub(1);
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.spans.iter().all(|span| span.text.trim().is_empty())
+    }
+
+    pub(super) fn plain(&self) -> String {
+        self.spans.iter().map(|span| span.text.as_str()).collect()
+    }
+
+    pub(super) fn has_bold_lead(&self) -> bool {
+        self.spans
+            .iter()
+            .find(|span| !span.text.trim().is_empty())
+            .is_some_and(|span| span.strong)
+    }
+
+    /// The whole text is one bold phrase, perhaps followed by a colon: `**Deployment Decision**:`.
+    pub(super) fn is_bold_label(&self) -> bool {
+        let mut spans = self
+            .spans
+            .iter()
+            .filter(|span| !span.text.trim().is_empty());
+        let Some(first) = spans.next() else {
+            return false;
+        };
+        let rest: String = spans.map(|span| span.text.trim()).collect();
+        first.strong && !first.text.contains('\n') && matches!(rest.as_str(), "" | ":")
+    }
+
+    /// Title and detail: a bold lead is the title and everything after it the detail;
+    /// otherwise the first line is the title and the following lines the detail.
+    pub(super) fn title_and_detail(&self) -> (String, String) {
+        let lead_index = self
+            .spans
+            .iter()
+            .position(|span| !span.text.trim().is_empty());
+        if let Some(index) = lead_index
+            && self.spans[index].strong
+        {
+            let title = self.spans[index]
+                .text
+                .trim()
+                .trim_end_matches(':')
+                .trim()
+                .to_string();
+            let rest: String = self.spans[index + 1..]
+                .iter()
+                .map(|s| s.text.as_str())
+                .collect();
+            let detail = rest.trim_start_matches(|c: char| {
+                c.is_whitespace() || matches!(c, ':' | '-' | '—' | '–')
+            });
+            return (title, detail.to_string());
+        }
+        let plain = self.plain();
+        let plain = plain.trim();
+        match plain.split_once('\n') {
+            Some((first, rest)) => (first.trim().to_string(), rest.to_string()),
+            None => (plain.to_string(), String::new()),
+        }
+    }
+}
+
+/// Collapses whitespace and drops fill-in blanks (`_______`, `****_****`) that templates leave
+/// for a hand-written answer.
+pub(super) fn tidy(text: &str) -> String {
+    text.split_whitespace()
+        .filter(|word| !word.chars().all(|c| matches!(c, '_' | '*')))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `Key: value` on one line, with the key short enough to be a label.
+pub(super) fn split_key_value(line: &str) -> Option<(String, String)> {
+    let (key, value) = line.split_once(':')?;
+    let key = key.trim();
+    let words = key.split_whitespace().count();
+    // `https://…` is a URL, not a label.
+    if key.is_empty() || words > 5 || value.starts_with("//") {
+        return None;
+    }
+    Some((key.to_string(), tidy(value)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inline(parts: &[(&str, bool)]) -> Inline {
+        let mut inline = Inline::default();
+        for (text, strong) in parts {
+            if *strong {
+                inline.enter_strong();
+            }
+            inline.push(text);
+            if *strong {
+                inline.leave_strong();
+            }
+        }
+        inline
+    }
+
+    #[test]
+    fn bold_lead_is_title() {
+        let text = inline(&[
+            ("Tests de charge réalisés", true),
+            (" (volume prévu × 2)", false),
+        ]);
+        assert_eq!(
+            text.title_and_detail(),
+            (
+                "Tests de charge réalisés".to_string(),
+                "(volume prévu × 2)".to_string()
+            )
+        );
+    }
+
+    #[test]
+    fn first_line_is_title_without_bold() {
+        let text = inline(&[("sub\nmore text", false)]);
+        assert_eq!(
+            text.title_and_detail(),
+            ("sub".to_string(), "more text".to_string())
+        );
+    }
+
+    #[test]
+    fn recognises_bold_labels() {
+        assert!(inline(&[("Deployment Decision", true), (":", false)]).is_bold_label());
+        assert!(!inline(&[("Version", true), (": 1.0", false)]).is_bold_label());
+    }
+
+    #[test]
+    fn tidies_fill_in_blanks() {
+        assert_eq!(tidy(" approval: ****_**** Date: ___ "), "approval: Date:");
+    }
+
+    #[test]
+    fn splits_key_values() {
+        assert_eq!(
+            split_key_value("Responsable : Équipe technique"),
+            Some(("Responsable".to_string(), "Équipe technique".to_string()))
+        );
+        assert_eq!(split_key_value("see https://example.test"), None);
+    }
+}

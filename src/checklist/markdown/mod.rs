@@ -1,0 +1,843 @@
+//! The Markdown importer: GitHub-flavoured Markdown in, a [`Checklist`] out.
+//!
+//! The importer never fails on content. Whatever it cannot read becomes a [`Warning`] with a
+//! line number; only undecodable files (binary, empty, UTF-16) are errors.
+
+mod inline;
+mod table;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+
+use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+
+use super::classify::{self, ListLead};
+use super::encoding::{self, Codepage, DecodeError, Decoded};
+use super::ids::{self, IdRequest};
+use super::model::{
+    Approval, Checkbox, Checklist, Decision, Item, Origin, Phase, Section, Severity, SourceInfo,
+    Status, Warning, WarningKind,
+};
+use inline::{Inline, split_key_value, tidy};
+
+/// Reads a checklist from the bytes of a Markdown file.
+pub fn import(bytes: &[u8]) -> Result<Checklist, DecodeError> {
+    let decoded = encoding::decode(bytes)?;
+    Ok(Importer::new(&decoded).run())
+}
+
+/// An item before ids are assigned.
+struct Draft {
+    item: Item,
+    parent: Option<usize>,
+}
+
+/// A list item being read.
+struct Frame {
+    task: Option<(usize, bool)>,
+    inline: Inline,
+    /// Index into `drafts` once the item exists.
+    draft: Option<usize>,
+    line: usize,
+    /// A nested block started: later inline text belongs to it, not to this item's title.
+    closed: bool,
+}
+
+struct Importer<'a> {
+    decoded: &'a Decoded,
+    text: &'a str,
+    line_starts: Vec<usize>,
+    title: Option<String>,
+    sections: Vec<Section>,
+    current: Option<usize>,
+    drafts: Vec<Draft>,
+    approvals: Vec<Approval>,
+    warnings: Vec<Warning>,
+    /// Lines whose boxes were read into an item or approval.
+    read_lines: BTreeSet<usize>,
+    code_blocks: Vec<Range<usize>>,
+    frames: Vec<Frame>,
+    /// Heading, paragraph or table cell text outside list items.
+    block: Option<Inline>,
+    table: Option<table::TableBuf>,
+    in_code: bool,
+    /// The previous block was a thematic break (`---`).
+    after_rule: bool,
+    /// A `Sign-off` heading's key-value lines are approvals until the next break or heading.
+    signoff_lines_open: bool,
+    /// A `Criteria:` / `Sign-offs:` / `Evidence:` line waiting for its list.
+    lead: Option<ListLead>,
+    active_lead: Option<ListLead>,
+    section_status: BTreeMap<usize, Status>,
+    section_evidence: BTreeMap<usize, Vec<String>>,
+    has_owner_column: bool,
+}
+
+impl<'a> Importer<'a> {
+    fn new(decoded: &'a Decoded) -> Self {
+        let text = decoded.text.as_str();
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(at, _)| at + 1))
+            .collect();
+        Importer {
+            decoded,
+            text,
+            line_starts,
+            title: None,
+            sections: Vec::new(),
+            current: None,
+            drafts: Vec::new(),
+            approvals: Vec::new(),
+            warnings: Vec::new(),
+            read_lines: BTreeSet::new(),
+            code_blocks: Vec::new(),
+            frames: Vec::new(),
+            block: None,
+            table: None,
+            in_code: false,
+            after_rule: false,
+            signoff_lines_open: false,
+            lead: None,
+            active_lead: None,
+            section_status: BTreeMap::new(),
+            section_evidence: BTreeMap::new(),
+            has_owner_column: false,
+        }
+    }
+
+    /// 1-based line of a text offset.
+    fn line_of(&self, offset: usize) -> usize {
+        self.line_starts.partition_point(|&start| start <= offset)
+    }
+
+    fn line_text(&self, line: usize) -> &'a str {
+        let start = self
+            .line_starts
+            .get(line - 1)
+            .copied()
+            .unwrap_or(self.text.len());
+        let end = self
+            .line_starts
+            .get(line)
+            .copied()
+            .unwrap_or(self.text.len());
+        self.text[start..end].trim_end_matches(['\n', '\r'])
+    }
+
+    fn checkbox_at(&self, text_offset: usize, checked: bool) -> Checkbox {
+        Checkbox {
+            mark_offset: self.decoded.byte_offset(text_offset),
+            checked,
+        }
+    }
+
+    /// Repairs mojibake (with a warning) and tidies whitespace and fill-in blanks.
+    fn clean(&mut self, text: &str, line: usize) -> String {
+        let tidied = tidy(text);
+        match encoding::repair_mojibake(&tidied) {
+            Some((repaired, codepage)) => {
+                let already = self
+                    .warnings
+                    .iter()
+                    .any(|w| w.line == line && w.kind == WarningKind::Encoding);
+                if !already {
+                    let codepage = match codepage {
+                        Codepage::MacRoman => "Mac Roman",
+                        Codepage::Windows1252 => "Windows-1252",
+                    };
+                    self.warn(
+                        line,
+                        WarningKind::Encoding,
+                        format!("repaired UTF-8 text mis-decoded as {codepage}: `{tidied}` → `{repaired}`"),
+                    );
+                }
+                repaired
+            }
+            None => tidied,
+        }
+    }
+
+    fn warn(&mut self, line: usize, kind: WarningKind, message: String) {
+        self.warnings.push(Warning {
+            line,
+            kind,
+            message,
+        });
+    }
+
+    fn run(mut self) -> Checklist {
+        if self.decoded.encoding == encoding::SourceEncoding::Windows1252 {
+            self.warn(
+                1,
+                WarningKind::Encoding,
+                "the file is not valid UTF-8; read it as Windows-1252 (edits keep that encoding)"
+                    .to_string(),
+            );
+        }
+        let mut options = Options::empty();
+        options.insert(Options::ENABLE_TABLES);
+        options.insert(Options::ENABLE_TASKLISTS);
+        options.insert(Options::ENABLE_STRIKETHROUGH);
+        let text = self.text;
+        for (event, range) in Parser::new_ext(text, options).into_offset_iter() {
+            self.event(event, range);
+        }
+        self.report_unread_lines();
+        self.finish()
+    }
+
+    fn event(&mut self, event: Event<'_>, range: Range<usize>) {
+        match event {
+            Event::Start(tag) => self.start(tag, range),
+            Event::End(tag) => self.end(tag, range),
+            Event::Text(text) if !self.in_code => self.push_text(&text),
+            // Keep the backticks: `BACKUP_DIR` must stay recognisable in titles.
+            Event::Code(text) => self.push_text(&format!("`{text}`")),
+            Event::SoftBreak | Event::HardBreak => self.push_text("\n"),
+            Event::TaskListMarker(checked) => {
+                if let Some(frame) = self.frames.last_mut() {
+                    frame.task = Some((range.start + 1, checked));
+                }
+            }
+            Event::Rule => {
+                self.after_rule = true;
+                self.signoff_lines_open = false;
+                self.lead = None;
+            }
+            _ => {}
+        }
+    }
+
+    fn push_text(&mut self, text: &str) {
+        if let Some(table) = &mut self.table {
+            table.push_text(text);
+        } else if let Some(block) = &mut self.block {
+            block.push(text);
+        } else if let Some(frame) = self.frames.last_mut()
+            && !frame.closed
+        {
+            frame.inline.push(text);
+        }
+    }
+
+    fn strong(&mut self, enter: bool) {
+        let inline = if let Some(table) = &mut self.table {
+            table.inline()
+        } else if let Some(block) = &mut self.block {
+            Some(block)
+        } else {
+            self.frames
+                .last_mut()
+                .filter(|frame| !frame.closed)
+                .map(|frame| &mut frame.inline)
+        };
+        if let Some(inline) = inline {
+            if enter {
+                inline.enter_strong()
+            } else {
+                inline.leave_strong()
+            }
+        }
+    }
+
+    fn mark_content(&mut self) {
+        if self.frames.is_empty()
+            && let Some(section) = self.current.and_then(|index| self.sections.get_mut(index))
+        {
+            section.empty = false;
+        }
+    }
+
+    fn start(&mut self, tag: Tag<'_>, range: Range<usize>) {
+        match tag {
+            Tag::Heading { .. } => {
+                self.block = Some(Inline::default());
+            }
+            Tag::Paragraph => {
+                self.mark_content();
+                if self.frames.is_empty() && self.table.is_none() {
+                    self.block = Some(Inline::default());
+                }
+            }
+            Tag::List(_) => {
+                self.mark_content();
+                if self.frames.is_empty() {
+                    self.active_lead = self.lead.take();
+                }
+                if let Some(frame) = self.frames.last_mut() {
+                    frame.closed = true;
+                }
+                self.create_pending_item();
+            }
+            Tag::Item => {
+                let line = self.line_of(range.start);
+                self.frames.push(Frame {
+                    task: None,
+                    inline: Inline::default(),
+                    draft: None,
+                    line,
+                    closed: false,
+                });
+            }
+            Tag::CodeBlock(_) => {
+                self.mark_content();
+                self.in_code = true;
+                self.code_blocks.push(range);
+                if let Some(frame) = self.frames.last_mut() {
+                    frame.closed = true;
+                }
+            }
+            Tag::Table(_) => {
+                self.mark_content();
+                self.table = Some(table::TableBuf::new());
+            }
+            Tag::TableCell => {
+                if let Some(table) = &mut self.table {
+                    table.start_cell(range);
+                }
+            }
+            Tag::BlockQuote(_) | Tag::HtmlBlock => self.mark_content(),
+            Tag::Strong => self.strong(true),
+            _ => {}
+        }
+    }
+
+    fn end(&mut self, tag: TagEnd, range: Range<usize>) {
+        match tag {
+            TagEnd::Heading(level) => {
+                let inline = self.block.take().unwrap_or_default();
+                let line = self.line_of(range.start);
+                let text = self.clean(&inline.plain(), line);
+                self.heading(level_number(level), text, line);
+            }
+            TagEnd::Paragraph => {
+                if self.frames.is_empty()
+                    && let Some(inline) = self.block.take()
+                {
+                    self.paragraph(&inline, range);
+                } else if let Some(frame) = self.frames.last_mut()
+                    && !frame.closed
+                {
+                    // A second paragraph in a loose list item continues its detail.
+                    frame.inline.push("\n");
+                }
+            }
+            TagEnd::Item => self.end_item(),
+            TagEnd::List(_) if self.frames.is_empty() => self.active_lead = None,
+            TagEnd::CodeBlock => self.in_code = false,
+            TagEnd::TableCell => {
+                if let Some(table) = &mut self.table {
+                    table.end_cell();
+                }
+            }
+            TagEnd::TableHead => {
+                if let Some(table) = &mut self.table {
+                    table.end_head();
+                }
+            }
+            TagEnd::TableRow => {
+                let line = self.line_of(range.start);
+                if let Some(table) = &mut self.table {
+                    table.end_row(line);
+                }
+            }
+            TagEnd::Table => {
+                if let Some(table) = self.table.take() {
+                    self.table(table);
+                }
+            }
+            TagEnd::Strong => self.strong(false),
+            _ => {}
+        }
+        if matches!(
+            tag,
+            TagEnd::Paragraph
+                | TagEnd::Heading(_)
+                | TagEnd::List(_)
+                | TagEnd::Table
+                | TagEnd::CodeBlock
+                | TagEnd::BlockQuote(_)
+                | TagEnd::HtmlBlock
+        ) {
+            self.after_rule = false;
+        }
+    }
+
+    fn heading(&mut self, level: u8, text: String, line: usize) {
+        if self.title.is_none() && self.sections.is_empty() && level == 1 {
+            self.title = Some(text);
+            return;
+        }
+        self.open_section(level, text, line);
+        self.signoff_lines_open = self.current.is_some_and(|index| {
+            classify::is_signoff_heading(&self.sections[index].path.join(" "))
+        });
+        self.lead = None;
+    }
+
+    fn open_section(&mut self, level: u8, text: String, line: usize) {
+        let mut parent = self.current;
+        while let Some(index) = parent
+            && self.sections[index].level >= level
+        {
+            parent = self.sections[index].parent;
+        }
+        let parent_section = parent.map(|index| &self.sections[index]);
+        let mut path = parent_section.map(|s| s.path.clone()).unwrap_or_default();
+        path.push(text.clone());
+        let blocking =
+            parent_section.is_some_and(|s| s.blocking) || classify::is_blocking_heading(&text);
+        let post = parent_section.is_some_and(|s| s.phase == Phase::Post)
+            || classify::is_post_heading(&text);
+        if let Some(index) = parent {
+            self.sections[index].empty = false;
+        }
+        self.sections.push(Section {
+            path,
+            level,
+            line,
+            parent,
+            blocking,
+            phase: if post { Phase::Post } else { Phase::Pre },
+            owner: None,
+            empty: true,
+        });
+        self.current = Some(self.sections.len() - 1);
+    }
+
+    /// Key-value lines, bold labels acting as headings, and leads of gate-style lists.
+    fn paragraph(&mut self, inline: &Inline, range: Range<usize>) {
+        let first_line = self.line_of(range.start);
+        if inline.is_bold_label() {
+            let (label, _) = inline.title_and_detail();
+            let label = self.clean(&label, first_line);
+            if classify::list_lead(&label).is_some() {
+                self.lead = classify::list_lead(&label);
+                return;
+            }
+            // `**Deployment Decision**:` after a `---` starts a top-level section;
+            // elsewhere a sub-section of the current one.
+            let level = if self.after_rule {
+                self.sections.iter().map(|s| s.level).min().unwrap_or(2)
+            } else {
+                self.current
+                    .map_or(2, |index| self.sections[index].level + 1)
+            };
+            self.open_section(level, label, first_line);
+            self.signoff_lines_open = classify::is_signoff_heading(&self.sections_path_text());
+            return;
+        }
+        let plain = inline.plain();
+        let lines: Vec<&str> = plain.lines().collect();
+        for (offset, line_text) in lines.iter().enumerate() {
+            let line = first_line + offset;
+            if let Some(lead) = classify::list_lead(line_text) {
+                self.lead = Some(lead);
+                continue;
+            }
+            let Some((key, value)) = split_key_value(line_text) else {
+                continue;
+            };
+            let key = self.clean(&key, line);
+            let value = self.clean(&value, line);
+            if classify::is_owner_key(&key) {
+                if let Some(section) = self.current.and_then(|i| self.sections.get_mut(i))
+                    && !value.is_empty()
+                {
+                    section.owner = Some(value);
+                }
+            } else if classify::is_status_key(&key) {
+                if let Some(index) = self.current {
+                    self.section_status
+                        .insert(index, classify::status_from_cell(&value));
+                }
+            } else if self.signoff_lines_open && !classify::is_date_key(&key) {
+                self.approvals.push(Approval {
+                    role: key,
+                    name: (!value.is_empty()).then_some(value),
+                    required: true,
+                    decision: Decision::Pending,
+                    line,
+                    checkbox: None,
+                });
+            }
+        }
+    }
+
+    fn sections_path_text(&self) -> String {
+        self.current
+            .map(|index| self.sections[index].path.join(" "))
+            .unwrap_or_default()
+    }
+
+    /// Creates the item for the innermost list item once its own text is complete, so that
+    /// nested items can point at it.
+    fn create_pending_item(&mut self) {
+        let Some(index) = self.frames.len().checked_sub(1) else {
+            return;
+        };
+        let frame = &self.frames[index];
+        if frame.draft.is_some() {
+            return;
+        }
+        let Some((marker, checked)) = frame.task else {
+            return;
+        };
+        let line = frame.line;
+        let (title, detail) = frame.inline.title_and_detail();
+        let full = frame.inline.plain();
+        let bold_lead = frame.inline.has_bold_lead();
+        let checkbox = self.checkbox_at(marker, checked);
+        self.read_lines.insert(self.line_of(marker));
+        let parent = self.frames[..index].iter().rev().find_map(|f| f.draft);
+        if let Some(role) = self.approval_role(&title, &full, bold_lead, line) {
+            self.approvals.push(Approval {
+                role,
+                name: None,
+                required: true,
+                decision: if checked {
+                    Decision::Go
+                } else {
+                    Decision::Pending
+                },
+                line,
+                checkbox: Some(checkbox),
+            });
+            return;
+        }
+        let status = if checked { Status::Done } else { Status::Todo };
+        let draft = self.draft(
+            title,
+            detail,
+            line,
+            Origin::TaskList,
+            status,
+            Some(checkbox),
+            parent,
+        );
+        self.frames[index].draft = draft;
+    }
+
+    /// A task item in a sign-off section that names a role: `**QA Team** approval: ___`,
+    /// `PRA approuvé par CTO`.
+    fn approval_role(
+        &mut self,
+        title: &str,
+        full: &str,
+        bold_lead: bool,
+        line: usize,
+    ) -> Option<String> {
+        if !classify::is_signoff_heading(&self.sections_path_text()) {
+            return None;
+        }
+        let folded = classify::fold(full);
+        // "approve", "approval", "approuvé", "sign-off", "signé"
+        if !["approv", "approu", "sign"]
+            .iter()
+            .any(|stem| folded.contains(stem))
+        {
+            return None;
+        }
+        let text = tidy(full);
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let by = words
+            .iter()
+            .position(|word| word.eq_ignore_ascii_case("par"));
+        let role = if bold_lead {
+            title.to_string()
+        } else if let Some(by) = by {
+            // "PRA approuvé par CTO"
+            words[by + 1..].join(" ")
+        } else if let Some((role, _)) = text.split_once(':') {
+            role.trim().trim_end_matches(" approval").to_string()
+        } else {
+            text.trim_end_matches(" approval").to_string()
+        };
+        let role = self.clean(&role, line);
+        (!role.is_empty()).then_some(role)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn draft(
+        &mut self,
+        title: String,
+        detail: String,
+        line: usize,
+        origin: Origin,
+        status: Status,
+        checkbox: Option<Checkbox>,
+        parent: Option<usize>,
+    ) -> Option<usize> {
+        let title = self.clean(&title, line);
+        let detail = self.clean(&detail, line);
+        if title.is_empty() {
+            self.warn(
+                line,
+                WarningKind::Unreadable,
+                "checklist entry has no text; write what must be true after the box".to_string(),
+            );
+            return None;
+        }
+        let item = self.new_item(title, detail, line, origin, status, checkbox);
+        self.drafts.push(Draft { item, parent });
+        Some(self.drafts.len() - 1)
+    }
+
+    fn new_item(
+        &self,
+        title: String,
+        detail: String,
+        line: usize,
+        origin: Origin,
+        status: Status,
+        checkbox: Option<Checkbox>,
+    ) -> Item {
+        let section = self.current.map(|index| &self.sections[index]);
+        let all_text = format!("{title} {detail}");
+        let severity =
+            if section.is_some_and(|s| s.blocking) || classify::marked_blocking(&all_text) {
+                Severity::Blocking
+            } else if classify::marked_advisory(&all_text) {
+                Severity::Advisory
+            } else {
+                Severity::Required
+            };
+        Item {
+            id: String::new(),
+            section: self.current,
+            conditional: classify::is_conditional(&all_text),
+            title,
+            detail: (!detail.is_empty()).then_some(detail),
+            owner: None,
+            severity,
+            phase: section.map_or(Phase::Pre, |s| s.phase),
+            status,
+            evidence: Vec::new(),
+            parent: None,
+            fields: BTreeMap::new(),
+            line,
+            checkbox,
+            origin,
+        }
+    }
+
+    fn end_item(&mut self) {
+        self.create_pending_item();
+        let Some(frame) = self.frames.pop() else {
+            return;
+        };
+        if frame.task.is_some() || frame.inline.is_empty() {
+            return;
+        }
+        let text = frame.inline.plain();
+        let line = frame.line;
+        // A plain bullet under a task item adds to its detail.
+        if let Some(draft) = self.frames.iter().rev().find_map(|f| f.draft) {
+            let extra = self.clean(&text, line);
+            let detail = &mut self.drafts[draft].item.detail;
+            *detail = Some(match detail.take() {
+                Some(existing) => format!("{existing}; {extra}"),
+                None => extra,
+            });
+            return;
+        }
+        if !self.frames.is_empty() {
+            return;
+        }
+        match self.active_lead {
+            Some(ListLead::Criteria) => {
+                let (title, detail) = frame.inline.title_and_detail();
+                self.draft(
+                    title,
+                    detail,
+                    line,
+                    Origin::Criterion,
+                    Status::Todo,
+                    None,
+                    None,
+                );
+            }
+            Some(ListLead::Signoffs) => {
+                let (role, name) = match split_key_value(&text) {
+                    Some((role, name)) => (role, name),
+                    None => (text.clone(), String::new()),
+                };
+                let role = self.clean(&role, line);
+                let name = self.clean(&name, line);
+                if !role.is_empty() {
+                    self.approvals.push(Approval {
+                        role,
+                        name: (!name.is_empty()).then_some(name),
+                        required: true,
+                        decision: Decision::Pending,
+                        line,
+                        checkbox: None,
+                    });
+                }
+            }
+            Some(ListLead::Evidence) => {
+                if let Some(section) = self.current {
+                    let evidence = self.clean(&text, line);
+                    self.section_evidence
+                        .entry(section)
+                        .or_default()
+                        .push(evidence);
+                }
+            }
+            None => {}
+        }
+    }
+
+    /// Lines outside code blocks that hold a box golive did not read: never drop them silently.
+    fn report_unread_lines(&mut self) {
+        for line in 1..=self.line_starts.len() {
+            if self.read_lines.contains(&line) {
+                continue;
+            }
+            let start = self.line_starts[line - 1];
+            if self.code_blocks.iter().any(|block| block.contains(&start)) {
+                continue;
+            }
+            let text = self.line_text(line);
+            if let Some(problem) = unread_box(text) {
+                let shown = text.trim();
+                self.warn(
+                    line,
+                    WarningKind::Unreadable,
+                    format!("{problem}: `{shown}`"),
+                );
+            }
+        }
+        self.warnings.sort_by_key(|warning| warning.line);
+    }
+
+    fn finish(mut self) -> Checklist {
+        // Owners written under a heading apply to the sections nested in it.
+        for index in 0..self.sections.len() {
+            if self.sections[index].owner.is_none()
+                && let Some(parent) = self.sections[index].parent
+            {
+                self.sections[index].owner = self.sections[parent].owner.clone();
+            }
+        }
+        let explicit: Vec<Option<String>> = self
+            .drafts
+            .iter()
+            .map(|draft| ids::explicit_id(self.line_text(draft.item.line)))
+            .collect();
+        let paths: Vec<Vec<String>> = self
+            .drafts
+            .iter()
+            .map(|draft| {
+                draft
+                    .item
+                    .section
+                    .map(|i| self.sections[i].path.clone())
+                    .unwrap_or_default()
+            })
+            .collect();
+        let requests: Vec<IdRequest<'_>> = self
+            .drafts
+            .iter()
+            .zip(&explicit)
+            .zip(&paths)
+            .map(|((draft, explicit), path)| IdRequest {
+                explicit: explicit.as_deref(),
+                title: &draft.item.title,
+                path,
+            })
+            .collect();
+        let assigned = ids::assign(&requests);
+        let mut items = Vec::with_capacity(self.drafts.len());
+        for (index, draft) in self.drafts.iter().enumerate() {
+            let mut item = draft.item.clone();
+            item.id = assigned[index].clone();
+            item.parent = draft.parent.map(|parent| assigned[parent].clone());
+            if let Some(section) = item.section {
+                if item.owner.is_none() {
+                    item.owner = self.sections[section].owner.clone();
+                }
+                if item.checkbox.is_none()
+                    && let Some(status) = self.section_status.get(&section)
+                {
+                    item.status = *status;
+                }
+                if item.origin == Origin::Criterion
+                    && let Some(evidence) = self.section_evidence.get(&section)
+                {
+                    item.fields
+                        .insert("evidence_expected".to_string(), evidence.join("; "));
+                }
+            }
+            items.push(item);
+        }
+        Checklist {
+            title: self.title,
+            sections: self.sections,
+            items,
+            approvals: self.approvals,
+            warnings: self.warnings,
+            source: SourceInfo {
+                encoding: self.decoded.encoding,
+                bom: self.decoded.bom,
+                crlf: self.decoded.crlf,
+            },
+            has_owner_column: self.has_owner_column,
+        }
+    }
+}
+
+fn level_number(level: HeadingLevel) -> u8 {
+    match level {
+        HeadingLevel::H1 => 1,
+        HeadingLevel::H2 => 2,
+        HeadingLevel::H3 => 3,
+        HeadingLevel::H4 => 4,
+        HeadingLevel::H5 => 5,
+        HeadingLevel::H6 => 6,
+    }
+}
+
+/// Why a line that carries a box was not read, if it does carry one.
+fn unread_box(line: &str) -> Option<&'static str> {
+    let trimmed = line.trim_start().trim_start_matches('>').trim_start();
+    let after_marker = trimmed
+        .strip_prefix(['-', '*', '+'])
+        .or_else(|| {
+            let digits = trimmed.chars().take_while(char::is_ascii_digit).count();
+            (digits > 0)
+                .then(|| trimmed[digits..].strip_prefix(['.', ')']))
+                .flatten()
+        })
+        .map(str::trim_start);
+    if let Some(rest) = after_marker
+        && rest.starts_with('[')
+        && let Some(close) = rest.find(']')
+        && close <= 4
+    {
+        return Some(
+            if rest[1..close].trim().is_empty() && !rest[close + 1..].trim().is_empty() {
+                "box not read as a checklist item (write it as `- [ ] text`, with one space inside the brackets)"
+            } else if rest[close + 1..].trim().is_empty() {
+                "checklist item with no text; write what must be true after the box"
+            } else {
+                "box not read as a checklist item (use `[ ]`, `[x]` or `[X]`)"
+            },
+        );
+    }
+    let has_box = line.contains("[ ]")
+        || line
+            .match_indices("[x]")
+            .chain(line.match_indices("[X]"))
+            .any(|(at, _)| {
+                let before = line[..at].chars().next_back();
+                let after = line[at + 3..].chars().next();
+                before.is_none_or(char::is_whitespace) && after.is_none_or(char::is_whitespace)
+            });
+    has_box.then_some(
+        "box outside a list item or table status column was not read; put it at the start of a list item (`- [ ] …`)",
+    )
+}
+
+#[cfg(test)]
+mod tests;

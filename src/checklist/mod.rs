@@ -1,0 +1,16 @@
+//! Checklists: the model, and reading it from Markdown.
+//!
+//! Architecture invariant: nothing in this module does I/O. Callers hand in bytes and get
+//! bytes back (for ticks); files, stores and networks are other modules' business.
+
+mod classify;
+pub mod encoding;
+pub mod ids;
+pub mod lint;
+mod markdown;
+pub mod model;
+pub mod tick;
+
+pub use encoding::DecodeError;
+pub use markdown::import;
+pub use model::*;

@@ -1,0 +1,252 @@
+//! The checklist model: what golive knows about a go-live checklist, independent of where it
+//! was read from. Nothing here does I/O.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use serde::Serialize;
+
+use super::encoding::SourceEncoding;
+
+/// A whole checklist, as read from one file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Checklist {
+    /// The first top-level heading, when there is one.
+    pub title: Option<String>,
+    pub sections: Vec<Section>,
+    pub items: Vec<Item>,
+    pub approvals: Vec<Approval>,
+    pub warnings: Vec<Warning>,
+    pub source: SourceInfo,
+    /// Some table in the checklist has an owner column, so every item is expected to name one.
+    pub has_owner_column: bool,
+}
+
+/// How the file was stored, so that edits keep it exactly as it was.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceInfo {
+    pub encoding: SourceEncoding,
+    pub bom: bool,
+    pub crlf: bool,
+}
+
+/// A heading. Sections nest by heading level; `path` holds every heading from the outermost.
+#[derive(Debug, Clone, Serialize)]
+pub struct Section {
+    pub path: Vec<String>,
+    pub level: u8,
+    pub line: usize,
+    pub parent: Option<usize>,
+    /// Items here are mandatory go/no-go criteria.
+    pub blocking: bool,
+    pub phase: Phase,
+    /// Set by an `Owner:` / `Responsable :` line under the heading, inherited by sub-sections.
+    pub owner: Option<String>,
+    /// Nothing at all under the heading: no text, no items, no sub-section.
+    pub empty: bool,
+}
+
+/// One thing that must be true before (or after) go-live.
+#[derive(Debug, Clone, Serialize)]
+pub struct Item {
+    pub id: String,
+    /// Index into [`Checklist::sections`]; `None` for items above the first heading.
+    pub section: Option<usize>,
+    pub title: String,
+    pub detail: Option<String>,
+    pub owner: Option<String>,
+    pub severity: Severity,
+    pub conditional: bool,
+    pub phase: Phase,
+    pub status: Status,
+    pub evidence: Vec<Evidence>,
+    /// Id of the item this one is nested under.
+    pub parent: Option<String>,
+    /// Table columns that have no dedicated field (target, date, current, …), by lowercase header.
+    pub fields: BTreeMap<String, String>,
+    /// 1-based line of the item in the file.
+    pub line: usize,
+    /// Where the tickable box is in the file; `None` when the item has no box (status then
+    /// lives only in the store).
+    pub checkbox: Option<Checkbox>,
+    pub origin: Origin,
+}
+
+/// The bytes of a `[ ]` / `[x]` box in the original file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Checkbox {
+    /// Byte offset in the file of the character between the brackets.
+    pub mark_offset: usize,
+    pub checked: bool,
+}
+
+impl Checkbox {
+    pub fn mark_range(&self) -> Range<usize> {
+        self.mark_offset..self.mark_offset + 1
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Origin {
+    /// `- [ ] …` at any depth, in any list style.
+    TaskList,
+    /// A row of a table with a status column.
+    TableRow,
+    /// A bullet under a `Criteria:` line in a gate-style section (no box: status lives in the store).
+    Criterion,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    Blocking,
+    Required,
+    Advisory,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    /// Must hold before go-live; counts for the gate.
+    Pre,
+    /// Checked after go-live ("First 24 hours", "J+1 à J+7"); never blocks the gate.
+    Post,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Todo,
+    Done,
+    Failed,
+    Waived,
+    Na,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Todo => "todo",
+            Status::Done => "done",
+            Status::Failed => "failed",
+            Status::Waived => "waived",
+            Status::Na => "na",
+        }
+    }
+}
+
+/// What supports an item's status: a check result, a manual tick, a waiver.
+#[derive(Debug, Clone, Serialize)]
+pub struct Evidence {
+    pub source: String,
+    pub summary: String,
+}
+
+/// A role whose GO is needed before go-live.
+#[derive(Debug, Clone, Serialize)]
+pub struct Approval {
+    pub role: String,
+    pub name: Option<String>,
+    pub required: bool,
+    pub decision: Decision,
+    pub line: usize,
+    pub checkbox: Option<Checkbox>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Decision {
+    Pending,
+    Go,
+    NoGo,
+}
+
+impl Decision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Pending => "pending",
+            Decision::Go => "go",
+            Decision::NoGo => "no-go",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    pub line: usize,
+    pub kind: WarningKind,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WarningKind {
+    /// Text was repaired (mojibake) or the file's encoding was guessed.
+    Encoding,
+    /// A line looks like a checklist entry but could not be read as one.
+    Unreadable,
+}
+
+/// Counts over a set of items.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub items: usize,
+    pub done: usize,
+    pub open: usize,
+    pub failed: usize,
+    pub waived: usize,
+    pub na: usize,
+    pub blocking_open: usize,
+}
+
+impl Summary {
+    pub fn of<'a>(items: impl IntoIterator<Item = &'a Item>) -> Summary {
+        let mut summary = Summary::default();
+        for item in items {
+            summary.items += 1;
+            match item.status {
+                Status::Todo => summary.open += 1,
+                Status::Done => summary.done += 1,
+                Status::Failed => summary.failed += 1,
+                Status::Waived => summary.waived += 1,
+                Status::Na => summary.na += 1,
+            }
+            if item.severity == Severity::Blocking
+                && matches!(item.status, Status::Todo | Status::Failed)
+            {
+                summary.blocking_open += 1;
+            }
+        }
+        summary
+    }
+
+    /// Share of items settled (done, waived or n/a), for progress bars.
+    pub fn settled(&self) -> usize {
+        self.done + self.waived + self.na
+    }
+}
+
+impl Checklist {
+    pub fn summary(&self) -> Summary {
+        Summary::of(&self.items)
+    }
+
+    pub fn section_path(&self, item: &Item) -> &[String] {
+        item.section
+            .and_then(|index| self.sections.get(index))
+            .map_or(&[], |section| section.path.as_slice())
+    }
+
+    /// Whether `section` is `ancestor` or nested somewhere inside it.
+    pub fn is_within(&self, section: Option<usize>, ancestor: usize) -> bool {
+        let mut current = section;
+        while let Some(index) = current {
+            if index == ancestor {
+                return true;
+            }
+            current = self.sections.get(index).and_then(|s| s.parent);
+        }
+        false
+    }
+}

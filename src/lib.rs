@@ -1,0 +1,7 @@
+//! golive turns go-live checklists into executable, evidence-backed gates.
+//!
+//! See `ARCHITECTURE.md` for the map of modules and the invariants they keep.
+
+pub mod checklist;
+pub mod cli;
+pub mod report;

@@ -1,0 +1,6 @@
+//! Reports: views of a checklist for people (terminal) and programs (JSON).
+//!
+//! Architecture invariant: reports read the model; they never change it and never do I/O
+//! beyond the writer they are given.
+
+pub mod status;
