@@ -1,0 +1,57 @@
+//! A small builder around the real binary, run in a temporary directory.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+pub(crate) const SEEDS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/seeds");
+
+/// The seed checklists, by number: `seed(4)` is `004_….txt`.
+pub(crate) fn seed(number: usize) -> PathBuf {
+    let prefix = format!("{number:03}_");
+    std::fs::read_dir(SEEDS)
+        .expect("the seeds live in ../shared/seeds")
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .find(|path| path.file_name().is_some_and(|n| n.to_string_lossy().starts_with(&prefix)))
+        .unwrap_or_else(|| panic!("no seed {prefix}* in {SEEDS}"))
+}
+
+/// A temporary directory holding files for one test.
+pub(crate) struct Sandbox {
+    pub(crate) dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    pub(crate) fn new() -> Self {
+        Sandbox { dir: tempfile::tempdir().expect("a temporary directory") }
+    }
+
+    pub(crate) fn write(&self, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, bytes).expect("write a fixture");
+        path
+    }
+
+    pub(crate) fn copy(&self, from: &Path, name: &str) -> PathBuf {
+        self.write(name, std::fs::read(from).expect("read the original"))
+    }
+
+    pub(crate) fn golive(&self) -> Command {
+        let mut command = Command::cargo_bin("golive").expect("the golive binary");
+        command.current_dir(self.dir.path()).env("NO_COLOR", "1").env_remove("COLUMNS");
+        command
+    }
+}
+
+/// `golive status FILE --format json`, parsed.
+pub(crate) fn status_json(path: &Path) -> serde_json::Value {
+    let output = Command::cargo_bin("golive")
+        .expect("the golive binary")
+        .args(["status", "--format", "json"])
+        .arg(path)
+        .output()
+        .expect("run golive");
+    assert!(output.status.success(), "status failed: {}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).expect("status prints JSON")
+}
