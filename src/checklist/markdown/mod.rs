@@ -695,7 +695,17 @@ impl<'a> Importer<'a> {
                 continue;
             }
             let start = self.line_starts[line - 1];
-            if self.code_blocks.iter().any(|block| block.contains(&start)) {
+            let end = self
+                .line_starts
+                .get(line)
+                .copied()
+                .unwrap_or(self.text.len());
+            // Indented code blocks start after their indentation, so test for overlap.
+            if self
+                .code_blocks
+                .iter()
+                .any(|block| block.start < end && start < block.end)
+            {
                 continue;
             }
             let text = self.line_text(line);
@@ -799,31 +809,36 @@ fn level_number(level: HeadingLevel) -> u8 {
 }
 
 /// Why a line that carries a box was not read, if it does carry one.
-fn unread_box(line: &str) -> Option<&'static str> {
+fn unread_box(line: &str) -> Option<String> {
     let trimmed = line.trim_start().trim_start_matches('>').trim_start();
-    let after_marker = trimmed
-        .strip_prefix(['-', '*', '+'])
-        .or_else(|| {
-            let digits = trimmed.chars().take_while(char::is_ascii_digit).count();
-            (digits > 0)
-                .then(|| trimmed[digits..].strip_prefix(['.', ')']))
-                .flatten()
-        })
-        .map(str::trim_start);
-    if let Some(rest) = after_marker
-        && rest.starts_with('[')
-        && let Some(close) = rest.find(']')
-        && close <= 4
-    {
-        return Some(
-            if rest[1..close].trim().is_empty() && !rest[close + 1..].trim().is_empty() {
-                "box not read as a checklist item (write it as `- [ ] text`, with one space inside the brackets)"
-            } else if rest[close + 1..].trim().is_empty() {
-                "checklist item with no text; write what must be true after the box"
+    let after_marker = trimmed.strip_prefix(['-', '*', '+']).or_else(|| {
+        let digits = trimmed.chars().take_while(char::is_ascii_digit).count();
+        (digits > 0)
+            .then(|| trimmed[digits..].strip_prefix(['.', ')']))
+            .flatten()
+    });
+    if let Some(after_marker) = after_marker {
+        let rest = after_marker.trim_start();
+        let spaced = rest.len() < after_marker.len();
+        if let Some(inner_and_rest) = rest.strip_prefix('[')
+            && let Some(close) = inner_and_rest.find(']')
+            && close <= 3
+        {
+            let inner = &inner_and_rest[..close];
+            let text = inner_and_rest[close + 1..].trim();
+            let problem = if !matches!(inner, " " | "x" | "X") {
+                format!("box `[{inner}]` not understood; use `[ ]`, `[x]` or `[X]`")
+            } else if text.is_empty() {
+                "checklist item with no text; write what must be true after the box".to_string()
+            } else if !spaced {
+                "no space between the list marker and the box; write `- [ ] text`".to_string()
             } else {
-                "box not read as a checklist item (use `[ ]`, `[x]` or `[X]`)"
-            },
-        );
+                "looks like a checklist item but is not in a list here (inside HTML, or \
+                 continuing the line above?); start it on its own line as `- [ ] text`"
+                    .to_string()
+            };
+            return Some(problem);
+        }
     }
     let has_box = line.contains("[ ]")
         || line
@@ -834,9 +849,11 @@ fn unread_box(line: &str) -> Option<&'static str> {
                 let after = line[at + 3..].chars().next();
                 before.is_none_or(char::is_whitespace) && after.is_none_or(char::is_whitespace)
             });
-    has_box.then_some(
-        "box outside a list item or table status column was not read; put it at the start of a list item (`- [ ] …`)",
-    )
+    has_box.then(|| {
+        "box outside a list item or table status column was not read; put it at the start of \
+         a list item (`- [ ] …`)"
+            .to_string()
+    })
 }
 
 #[cfg(test)]
