@@ -4,4 +4,6 @@
 
 pub mod checklist;
 pub mod cli;
+pub mod diagnostic;
+pub mod expr;
 pub mod report;
