@@ -5,5 +5,7 @@
 pub mod checklist;
 pub mod cli;
 pub mod diagnostic;
+pub mod engine;
 pub mod expr;
+pub mod probe;
 pub mod report;

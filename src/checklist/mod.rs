@@ -10,6 +10,7 @@ pub mod lint;
 mod markdown;
 pub mod model;
 pub mod tick;
+pub mod toml;
 
 pub use encoding::DecodeError;
 pub use markdown::import;

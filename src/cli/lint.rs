@@ -11,8 +11,7 @@ pub(super) fn run(path: &Path, format: Format) -> anyhow::Result<Outcome> {
     let shown = path.display();
     match format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &serde_json::json!({ "findings": findings }))?;
-            writeln!(out)?;
+            super::print_json(&serde_json::json!({ "findings": findings }))?;
         }
         Format::Table => {
             for finding in &findings {

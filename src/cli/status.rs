@@ -11,8 +11,7 @@ pub(super) fn run(path: &Path, format: Format) -> anyhow::Result<Outcome> {
     let mut out = anstream::stdout().lock();
     match format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &report)?;
-            writeln!(out)?;
+            super::print_json(&report)?;
         }
         Format::Table => {
             let look = Look {

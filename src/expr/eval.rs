@@ -147,7 +147,7 @@ fn lookup<'a>(observed: &'a Observations, metric: &Metric) -> Result<Cow<'a, Val
         key
     };
     let not_found = |reason: Option<String>| {
-        let mut message = format!("`{metric}` not found in the response");
+        let mut message = format!("`{metric}` not observed");
         if let Some(reason) = reason.or_else(|| nearest(&key(segments.len()), observed)) {
             message.push_str("; ");
             message.push_str(&reason);

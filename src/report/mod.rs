@@ -3,4 +3,5 @@
 //! Architecture invariant: reports read the model; they never change it and never do I/O
 //! beyond the writer they are given.
 
+pub mod check;
 pub mod status;

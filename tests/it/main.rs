@@ -1,7 +1,14 @@
 //! One integration-test binary (as just and uv do): every module drives the real `golive`
 //! binary or the library's public API on real files.
 
+// All of this binary is test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod fixtures;
+mod probe_dns_tcp;
+mod probe_http;
+mod probe_local;
+mod probe_tls;
 mod props;
 mod seeds;
 mod support;

@@ -13,7 +13,10 @@ pub(crate) fn seed(number: usize) -> PathBuf {
         .expect("the seeds live in ../shared/seeds")
         .filter_map(Result::ok)
         .map(|entry| entry.path())
-        .find(|path| path.file_name().is_some_and(|n| n.to_string_lossy().starts_with(&prefix)))
+        .find(|path| {
+            path.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(&prefix))
+        })
         .unwrap_or_else(|| panic!("no seed {prefix}* in {SEEDS}"))
 }
 
@@ -24,7 +27,9 @@ pub(crate) struct Sandbox {
 
 impl Sandbox {
     pub(crate) fn new() -> Self {
-        Sandbox { dir: tempfile::tempdir().expect("a temporary directory") }
+        Sandbox {
+            dir: tempfile::tempdir().expect("a temporary directory"),
+        }
     }
 
     pub(crate) fn write(&self, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
@@ -39,7 +44,10 @@ impl Sandbox {
 
     pub(crate) fn golive(&self) -> Command {
         let mut command = Command::cargo_bin("golive").expect("the golive binary");
-        command.current_dir(self.dir.path()).env("NO_COLOR", "1").env_remove("COLUMNS");
+        command
+            .current_dir(self.dir.path())
+            .env("NO_COLOR", "1")
+            .env_remove("COLUMNS");
         command
     }
 }
@@ -52,6 +60,10 @@ pub(crate) fn status_json(path: &Path) -> serde_json::Value {
         .arg(path)
         .output()
         .expect("run golive");
-    assert!(output.status.success(), "status failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "status failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     serde_json::from_slice(&output.stdout).expect("status prints JSON")
 }

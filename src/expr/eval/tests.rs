@@ -390,32 +390,32 @@ fn missing_metrics_fail_with_where_the_lookup_stopped() {
     let cases = [
         (
             "json.status == 200",
-            "`json.status` not found in the response; `json` has no key `status`",
+            "`json.status` not observed; `json` has no key `status`",
         ),
         (
             "json.data.items[5].id == 1",
-            "`json.data.items[5].id` not found in the response; `json.data.items` has 2 items",
+            "`json.data.items[5].id` not observed; `json.data.items` has 2 items",
         ),
         (
             "json.data.items.id == 1",
-            "`json.data.items.id` not found in the response; `json.data.items` is a list; pick an item, e.g. `json.data.items[0]`",
+            "`json.data.items.id` not observed; `json.data.items` is a list; pick an item, e.g. `json.data.items[0]`",
         ),
         (
             "json.data[0] == 1",
-            "`json.data[0]` not found in the response; `json.data` is an object, not a list",
+            "`json.data[0]` not observed; `json.data` is an object, not a list",
         ),
         (
             "json.name.first == 1",
-            "`json.name.first` not found in the response; `json.name` is text",
+            "`json.name.first` not observed; `json.name` is text",
         ),
         (
             "latncy < 1s",
-            "`latncy` not found in the response; did you mean `latency`?",
+            "`latncy` not observed; did you mean `latency`?",
         ),
-        ("status == 200", "`status` not found in the response"),
+        ("status == 200", "`status` not observed"),
         (
             "latency.p50 < 1s",
-            "`latency.p50` not found in the response; `latency` is a duration",
+            "`latency.p50` not observed; `latency` is a duration",
         ),
     ];
     for (condition, message) in cases {

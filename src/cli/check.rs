@@ -1,0 +1,221 @@
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context as _, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::{Format, Outcome, input};
+use crate::engine::plan::{Check, plan_file};
+use crate::engine::run::{self, CheckResult, Progress};
+use crate::engine::{apply, manual_items};
+use crate::report::check::{self as report, CheckReport};
+
+pub(super) struct Options {
+    pub(super) file: PathBuf,
+    pub(super) config: Option<PathBuf>,
+    pub(super) jobs: usize,
+    pub(super) format: Format,
+    pub(super) dry_run: bool,
+    pub(super) quiet: bool,
+}
+
+pub(super) fn run(options: Options) -> anyhow::Result<Outcome> {
+    let mut loaded = input::load(&options.file)?;
+    let config = options
+        .config
+        .clone()
+        .unwrap_or_else(|| beside(&options.file, "golive.toml"));
+    let shown = config.display().to_string();
+    let text = match std::fs::read_to_string(&config) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => bail!(
+            "`{shown}`: no such file; `golive check` reads its checks from a golive.toml beside the checklist (or `--config PATH`); `golive schema` describes the format"
+        ),
+        Err(error) => return Err(error).context(format!("`{shown}`: cannot be read")),
+    };
+    let base = config
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let plan = match plan_file(&loaded.checklist, &text, base) {
+        Ok(plan) => plan,
+        Err(diagnostics) => {
+            let mut err = std::io::stderr().lock();
+            for diagnostic in &diagnostics {
+                write!(err, "{}", diagnostic.render(&shown, &text))?;
+            }
+            let count = diagnostics.len();
+            bail!(
+                "{count} problem{} in `{shown}`; nothing was run",
+                if count == 1 { "" } else { "s" }
+            );
+        }
+    };
+    if options.dry_run {
+        print_plan(&plan.checks, options.format, &plan.secrets)?;
+        return Ok(Outcome::Ok);
+    }
+    let total = plan.checks.len();
+    let progress: Arc<dyn Progress> = if options.quiet {
+        Arc::new(Silent)
+    } else if std::io::stderr().is_terminal() {
+        Arc::new(Bar::new(total))
+    } else {
+        Arc::new(Lines {
+            total,
+            done: std::sync::atomic::AtomicUsize::new(0),
+        })
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let (checks, results) = runtime.block_on(run::run(plan, options.jobs, Arc::clone(&progress)));
+    drop(progress);
+    apply(&mut loaded.checklist, &checks, &results);
+    let manual = manual_items(&loaded.checklist, &checks);
+    let report = CheckReport::new(&checks, &results, manual);
+    let mut out = anstream::stdout().lock();
+    match options.format {
+        Format::Json => {
+            super::print_json(&report)?;
+        }
+        Format::Table => report::render(&report, &mut out)?,
+    }
+    out.flush()?;
+    Ok(if report.summary.failed == 0 {
+        Outcome::Ok
+    } else {
+        Outcome::Findings
+    })
+}
+
+fn beside(file: &Path, name: &str) -> PathBuf {
+    match file.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(dir) => dir.join(name),
+        None => PathBuf::from(name),
+    }
+}
+
+fn print_plan(
+    checks: &[Check],
+    format: Format,
+    secrets: &crate::engine::secrets::Secrets,
+) -> anyhow::Result<()> {
+    let mut out = anstream::stdout().lock();
+    match format {
+        Format::Json => {
+            let plan: Vec<serde_json::Value> = checks
+                .iter()
+                .map(|check| {
+                    serde_json::json!({
+                        "name": check.name,
+                        "items": check.items,
+                        "probe": check.spec.name(),
+                        "target": secrets.redact(&check.spec.target()),
+                        "expect": check.conditions.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                        "timeout_ms": check.timeout.as_millis(),
+                        "retries": check.retries,
+                        "interval_ms": check.interval.as_millis(),
+                        "after": check.after.iter().filter_map(|&i| checks.get(i).map(|c| c.name.as_str())).collect::<Vec<_>>(),
+                        "line": check.line,
+                    })
+                })
+                .collect();
+            super::print_json(&serde_json::json!({ "checks": plan }))?;
+        }
+        Format::Table => {
+            for check in checks {
+                writeln!(
+                    out,
+                    "{} ({} {})",
+                    check.name,
+                    check.spec.name(),
+                    secrets.redact(&check.spec.target())
+                )?;
+                writeln!(out, "    items: {}", check.items.join(", "))?;
+                let expect: Vec<String> =
+                    check.conditions.iter().map(ToString::to_string).collect();
+                writeln!(out, "    expect: {}", expect.join(", "))?;
+                let mut timing = format!(
+                    "    timeout {}",
+                    crate::expr::Value::Duration(check.timeout)
+                );
+                if check.retries > 0 {
+                    timing.push_str(&format!(
+                        ", {} retries every {}",
+                        check.retries,
+                        crate::expr::Value::Duration(check.interval)
+                    ));
+                }
+                writeln!(out, "{timing}")?;
+                if !check.after.is_empty() {
+                    let after: Vec<&str> = check
+                        .after
+                        .iter()
+                        .filter_map(|&i| checks.get(i).map(|c| c.name.as_str()))
+                        .collect();
+                    writeln!(out, "    after: {}", after.join(", "))?;
+                }
+            }
+            writeln!(
+                out,
+                "{} checks would run; configuration is valid",
+                checks.len()
+            )?;
+        }
+    }
+    Ok(())
+}
+
+struct Silent;
+
+impl Progress for Silent {
+    fn finished(&self, _: &Check, _: &CheckResult) {}
+}
+
+/// A bar on a terminal.
+struct Bar(ProgressBar);
+
+impl Bar {
+    fn new(total: usize) -> Self {
+        let bar = ProgressBar::new(total as u64);
+        if let Ok(style) =
+            ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} checks {msg}")
+        {
+            bar.set_style(style.progress_chars("█▉░"));
+        }
+        Bar(bar)
+    }
+}
+
+impl Progress for Bar {
+    fn finished(&self, check: &Check, result: &CheckResult) {
+        self.0.inc(1);
+        if !result.passed {
+            self.0
+                .set_message(format!("(last failure: {})", check.name));
+        }
+    }
+}
+
+impl Drop for Bar {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
+}
+
+/// One line per finished check when stderr is not a terminal (CI logs).
+struct Lines {
+    total: usize,
+    done: std::sync::atomic::AtomicUsize,
+}
+
+impl Progress for Lines {
+    fn finished(&self, check: &Check, result: &CheckResult) {
+        let done = self.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        let verdict = if result.passed { "pass" } else { "FAIL" };
+        eprintln!("[{done}/{}] {verdict} {}", self.total, check.name);
+    }
+}

@@ -1,0 +1,185 @@
+//! Running checks: all at once up to a limit, each attempt bounded by its timeout, retried
+//! with an interval while its conditions fail, in the order `after` asks for.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{Semaphore, watch};
+
+use super::plan::{Check, Plan};
+use super::secrets::{REDACTED, Secrets};
+use crate::expr::{Observations, Value, Verdict};
+use crate::probe::{Context, Outcome};
+
+/// The result of one check: what was observed on its last attempt and why it failed.
+#[derive(Debug, Clone)]
+pub struct CheckResult {
+    /// Index into the plan's checks.
+    pub check: usize,
+    pub passed: bool,
+    /// What the probe looked at, with secrets redacted.
+    pub target: String,
+    pub outcome: Outcome,
+    /// One line per condition that did not hold, with the observed value.
+    pub failures: Vec<String>,
+    pub attempts: u32,
+    /// From the first attempt's start to the last attempt's end.
+    pub duration: Duration,
+}
+
+/// Told about progress as checks finish; implementations draw bars or print lines.
+pub trait Progress: Send + Sync {
+    fn finished(&self, check: &Check, result: &CheckResult);
+}
+
+/// Runs every check of `plan`, at most `jobs` probes at a time. Results come back in the
+/// plan's order.
+pub async fn run(
+    plan: Plan,
+    jobs: usize,
+    progress: Arc<dyn Progress>,
+) -> (Vec<Check>, Vec<CheckResult>) {
+    let checks = Arc::new(plan.checks);
+    let secrets = Arc::new(plan.secrets);
+    let context = Arc::new(Context::default());
+    let permits = Arc::new(Semaphore::new(jobs.max(1)));
+    let (senders, receivers): (Vec<_>, Vec<_>) =
+        (0..checks.len()).map(|_| watch::channel(false)).unzip();
+    let mut tasks = Vec::with_capacity(checks.len());
+    for (index, done) in senders.into_iter().enumerate() {
+        let waits: Vec<watch::Receiver<bool>> = checks[index]
+            .after
+            .iter()
+            .map(|&before| receivers[before].clone())
+            .collect();
+        let (checks, secrets, context, permits, progress) = (
+            Arc::clone(&checks),
+            Arc::clone(&secrets),
+            Arc::clone(&context),
+            Arc::clone(&permits),
+            Arc::clone(&progress),
+        );
+        tasks.push(tokio::spawn(async move {
+            for mut wait in waits {
+                // A dropped sender means the other check is over too.
+                let _ = wait.wait_for(|finished| *finished).await;
+            }
+            let result = run_check(index, &checks[index], &context, &permits, &secrets).await;
+            progress.finished(&checks[index], &result);
+            let _ = done.send(true);
+            result
+        }));
+    }
+    let mut results = Vec::with_capacity(tasks.len());
+    for (index, task) in tasks.into_iter().enumerate() {
+        results.push(task.await.unwrap_or_else(|error| CheckResult {
+            check: index,
+            passed: false,
+            target: secrets.redact(&checks[index].spec.target()),
+            outcome: Outcome::with_problem(format!(
+                "golive failed while running this check: {error}"
+            )),
+            failures: vec![format!("check did not complete: {error}")],
+            attempts: 0,
+            duration: Duration::ZERO,
+        }));
+    }
+    let checks = Arc::try_unwrap(checks).unwrap_or_else(|shared| (*shared).clone());
+    (checks, results)
+}
+
+async fn run_check(
+    index: usize,
+    check: &Check,
+    context: &Context,
+    permits: &Semaphore,
+    secrets: &Secrets,
+) -> CheckResult {
+    let started = Instant::now();
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let outcome = {
+            // Hold a slot only while probing, not while waiting to retry.
+            let _permit = permits.acquire().await;
+            let probe = check.spec.run(context, check.timeout);
+            // Probes honour their timeout; this bound only guards against one that does not.
+            match tokio::time::timeout(check.timeout + Duration::from_secs(1), probe).await {
+                Ok(outcome) => outcome,
+                Err(_) => Outcome::with_problem(format!(
+                    "timed out after {}",
+                    Value::Duration(check.timeout)
+                )),
+            }
+        };
+        let outcome = redact(outcome, secrets);
+        let failures = evaluate(check, &outcome);
+        if failures.is_empty() || attempts > check.retries {
+            return CheckResult {
+                check: index,
+                passed: failures.is_empty(),
+                target: secrets.redact(&check.spec.target()),
+                outcome,
+                failures,
+                attempts,
+                duration: started.elapsed(),
+            };
+        }
+        tokio::time::sleep(check.interval).await;
+    }
+}
+
+/// Failure lines for every condition that does not hold.
+pub fn evaluate(check: &Check, outcome: &Outcome) -> Vec<String> {
+    check
+        .conditions
+        .iter()
+        .filter_map(|condition| match condition.evaluate(&outcome.observed) {
+            Verdict::Pass => None,
+            verdict => {
+                let observed = outcome.observed.get(condition.metric().root()).is_some();
+                Some(match (&outcome.problem, observed) {
+                    // Say why the probe could not see it, rather than that it is missing.
+                    (Some(problem), false) => {
+                        format!("{} not observed: {problem}", condition.metric())
+                    }
+                    _ => verdict.message().unwrap_or_default().to_string(),
+                })
+            }
+        })
+        .collect()
+}
+
+fn redact(outcome: Outcome, secrets: &Secrets) -> Outcome {
+    if secrets.is_empty() {
+        return outcome;
+    }
+    let mut observed = Observations::new();
+    for (name, value) in outcome.observed.iter() {
+        observed.insert(name, redact_value(value, secrets));
+    }
+    Outcome {
+        observed,
+        problem: outcome.problem.map(|problem| secrets.redact(&problem)),
+    }
+}
+
+fn redact_value(value: &Value, secrets: &Secrets) -> Value {
+    match value {
+        Value::Text(text) => Value::Text(secrets.redact(text)),
+        Value::List(values) => {
+            Value::List(values.iter().map(|v| redact_value(v, secrets)).collect())
+        }
+        Value::Json(json) => {
+            let text = json.to_string();
+            let redacted = secrets.redact(&text);
+            if redacted == text {
+                value.clone()
+            } else {
+                serde_json::from_str(&redacted)
+                    .map_or_else(|_| Value::Text(REDACTED.to_string()), Value::Json)
+            }
+        }
+        other => other.clone(),
+    }
+}

@@ -1,0 +1,83 @@
+//! The JSON Schema of `golive.toml`, generated from the same key tables that validate it, so
+//! the two cannot drift apart.
+
+use serde_json::{Map, Value, json};
+
+use super::plan::COMMON_KEYS;
+use crate::probe::{KeyDoc, KeyKind, PROBES};
+
+pub fn schema() -> Value {
+    let checks: Vec<Value> = PROBES
+        .iter()
+        .map(|probe| {
+            let mut properties = Map::new();
+            for key in COMMON_KEYS.iter().chain(probe.keys) {
+                properties.insert(key.name.to_string(), key_schema(key));
+            }
+            properties.insert("probe".to_string(), json!({"const": probe.name, "description": probe.summary}));
+            let required: Vec<&str> = COMMON_KEYS
+                .iter()
+                .chain(probe.keys)
+                .filter(|key| key.required)
+                .map(|key| key.name)
+                .collect();
+            let metrics: Vec<String> =
+                probe.metrics.iter().map(|(name, doc)| format!("{name}: {doc}")).collect();
+            json!({
+                "title": format!("{} check", probe.name),
+                "description": format!("{}. Metrics for `expect`: {}", probe.summary, metrics.join("; ")),
+                "type": "object",
+                "properties": properties,
+                "required": required,
+                "additionalProperties": false,
+            })
+        })
+        .collect();
+    let defaults: Map<String, Value> = COMMON_KEYS
+        .iter()
+        .filter(|key| matches!(key.name, "timeout" | "interval" | "retries"))
+        .map(|key| (key.name.to_string(), key_schema(key)))
+        .collect();
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "golive.toml",
+        "description": "Checks that verify the items of the go-live checklist beside this file. Secrets: write ${env:NAME} or ${file:PATH}, never the value.",
+        "type": "object",
+        "properties": {
+            "defaults": {
+                "description": "values every check inherits unless it sets them",
+                "type": "object",
+                "properties": defaults,
+                "additionalProperties": false,
+            },
+            "check": {
+                "description": "one entry per [[check]]",
+                "type": "array",
+                "items": {"oneOf": checks},
+            },
+        },
+        "additionalProperties": false,
+    })
+}
+
+fn key_schema(key: &KeyDoc) -> Value {
+    let mut schema = match key.kind {
+        KeyKind::String => json!({"type": "string"}),
+        KeyKind::Duration => {
+            json!({"type": "string", "pattern": "^[0-9]+(\\.[0-9]+)? *(ms|s|m|h|d)$"})
+        }
+        KeyKind::Bool => json!({"type": "boolean"}),
+        KeyKind::Integer => json!({"type": "integer", "minimum": 0}),
+        KeyKind::StringList => {
+            json!({"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]})
+        }
+        KeyKind::StringTable => {
+            json!({"type": "object", "additionalProperties": {"type": "string"}})
+        }
+        KeyKind::Choice(choices) => json!({"enum": choices}),
+    };
+    if let Some(object) = schema.as_object_mut() {
+        object.insert("description".to_string(), json!(key.doc));
+    }
+    schema
+}
