@@ -4,8 +4,11 @@
 
 pub mod checklist;
 pub mod cli;
+pub mod decision;
 pub mod diagnostic;
 pub mod engine;
 pub mod expr;
+pub mod load;
 pub mod probe;
 pub mod report;
+pub mod store;

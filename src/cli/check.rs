@@ -5,11 +5,14 @@ use std::sync::Arc;
 use anyhow::{Context as _, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use super::store::{Opened, actor};
 use super::{Format, Outcome, input};
 use crate::engine::plan::{Check, plan_file};
 use crate::engine::run::{self, CheckResult, Progress};
 use crate::engine::{apply, manual_items};
 use crate::report::check::{self as report, CheckReport};
+use crate::store::Store;
+use crate::store::event::{Kind, NewEvent};
 
 pub(super) struct Options {
     pub(super) file: PathBuf,
@@ -18,6 +21,8 @@ pub(super) struct Options {
     pub(super) format: Format,
     pub(super) dry_run: bool,
     pub(super) quiet: bool,
+    pub(super) by: Option<String>,
+    pub(super) store: super::store::StoreArgs,
 }
 
 pub(super) fn run(options: Options) -> anyhow::Result<Outcome> {
@@ -57,7 +62,7 @@ pub(super) fn run(options: Options) -> anyhow::Result<Outcome> {
         return Ok(Outcome::Ok);
     }
     let total = plan.checks.len();
-    let progress: Arc<dyn Progress> = if options.quiet {
+    let display: Arc<dyn Progress> = if options.quiet {
         Arc::new(Silent)
     } else if std::io::stderr().is_terminal() {
         Arc::new(Bar::new(total))
@@ -67,12 +72,40 @@ pub(super) fn run(options: Options) -> anyhow::Result<Outcome> {
             done: std::sync::atomic::AtomicUsize::new(0),
         })
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let (checks, results) = runtime.block_on(run::run(plan, options.jobs, Arc::clone(&progress)));
-    drop(progress);
+    let opened = Opened::open(&options.file, &options.store)?;
+    let who = actor(options.by.as_deref(), &options.file);
+    let state = opened.state()?;
+    let items = loaded.checklist.items.len();
+    let mut opening: Vec<NewEvent> = opened
+        .import_if_changed(&state, &loaded.bytes, items, &who)
+        .into_iter()
+        .collect();
+    opening.push(NewEvent {
+        checklist: opened.key.clone(),
+        kind: Kind::Run,
+        item: None,
+        actor: who.clone(),
+        payload: serde_json::json!({ "checks": total }),
+    });
+    let run_seq = opened.append(opening)?.last().map_or(0, |event| event.seq);
+    let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+    let writer = opened.runtime.spawn(record(opened.store.clone(), receiver));
+    let progress: Arc<dyn Progress> = Arc::new(Recorder {
+        display,
+        sender,
+        checklist: opened.key.clone(),
+        run: run_seq,
+        actor: who,
+    });
+    let (checks, results) = opened
+        .runtime
+        .block_on(run::run(plan, options.jobs, progress));
+    // Every sender is gone once the run is over, so the writer drains and stops.
+    let recorded = opened
+        .runtime
+        .block_on(writer)
+        .context("the result writer stopped")?;
+    recorded.context("results could not all be recorded")?;
     apply(&mut loaded.checklist, &checks, &results);
     let manual = manual_items(&loaded.checklist, &checks);
     let report = CheckReport::new(&checks, &results, manual);
@@ -167,6 +200,69 @@ fn print_plan(
         }
     }
     Ok(())
+}
+
+/// Shows progress and hands each result to the writer as an event.
+struct Recorder {
+    display: Arc<dyn Progress>,
+    sender: tokio::sync::mpsc::UnboundedSender<NewEvent>,
+    checklist: String,
+    run: i64,
+    actor: String,
+}
+
+impl Progress for Recorder {
+    fn finished(&self, check: &Check, result: &CheckResult) {
+        self.display.finished(check, result);
+        let observed: serde_json::Map<String, serde_json::Value> = result
+            .outcome
+            .observed
+            .iter()
+            .map(|(name, value)| (name.to_string(), report::value_json(value)))
+            .collect();
+        // The writer only stops after the run, so a send cannot fail while checks finish.
+        let _ = self.sender.send(NewEvent {
+            checklist: self.checklist.clone(),
+            kind: Kind::Result,
+            item: check.items.first().cloned(),
+            actor: self.actor.clone(),
+            payload: serde_json::json!({
+                "run": self.run,
+                "check": check.name,
+                "probe": check.spec.name(),
+                "target": result.target,
+                "items": check.items,
+                "passed": result.passed,
+                "failures": result.failures,
+                "problem": result.outcome.problem,
+                "observed": observed,
+                "attempts": result.attempts,
+                "duration_ms": (result.duration.as_secs_f64() * 1e6).round() / 1e3,
+            }),
+        });
+    }
+}
+
+/// Appends results as they arrive, in batches: each batch is one transaction, so a killed
+/// run keeps every batch it committed, and thousands of results cost a few commits.
+async fn record(
+    store: Store,
+    mut receiver: tokio::sync::mpsc::UnboundedReceiver<NewEvent>,
+) -> Result<usize, crate::store::StoreError> {
+    const BATCH: usize = 512;
+    let mut recorded = 0;
+    while let Some(first) = receiver.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < BATCH {
+            match receiver.try_recv() {
+                Ok(event) => batch.push(event),
+                Err(_) => break,
+            }
+        }
+        recorded += batch.len();
+        store.append(batch).await?;
+    }
+    Ok(recorded)
 }
 
 struct Silent;

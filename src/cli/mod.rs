@@ -1,10 +1,15 @@
 //! The command line: arguments in, exit code out. All printing and file access for
 //! commands lives here; the library modules stay pure.
 
+mod audit;
 mod check;
+mod gate;
 mod input;
 mod lint;
+mod load;
+mod people;
 mod status;
+mod store;
 mod tick;
 
 use std::io::{self, IsTerminal, Write};
@@ -64,6 +69,11 @@ case-insensitive fragment of its title.\n\nExamples:\n  golive tick launch.md he
         /// Clear the box instead ([x] → [ ])
         #[arg(long)]
         undo: bool,
+        /// Who is ticking (default: git's user.name, else $USER)
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+        #[command(flatten)]
+        store: store::StoreArgs,
     },
     /// Verify items by running the checks in golive.toml beside the checklist
     #[command(
@@ -91,9 +101,133 @@ checks keep their status (manual).",
         /// No progress output on stderr
         #[arg(long, short = 'q')]
         quiet: bool,
+        /// Who is running the checks (default: git's user.name, else $USER)
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+        #[command(flatten)]
+        store: store::StoreArgs,
+    },
+    /// Accept an item's risk: it counts as settled for the gate, with a reason and a role
+    #[command(
+        after_help = "Example:\n  golive waive launch.md pen-test --reason \"vendor slot in January; compensating WAF rules\" --role CISO --until 2027-01-31\n\nA waiver past its --until date no longer counts, and the gate says so."
+    )]
+    Waive {
+        /// The checklist's Markdown file
+        file: PathBuf,
+        /// Item id or a unique fragment of its title
+        item: String,
+        /// Why the risk is accepted
+        #[arg(long)]
+        reason: String,
+        /// The approver role accepting the risk
+        #[arg(long)]
+        role: String,
+        /// Last day the waiver counts (YYYY-MM-DD)
+        #[arg(long, value_name = "DATE")]
+        until: Option<String>,
+        /// Who is waiving (default: git's user.name, else $USER)
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+        #[command(flatten)]
+        store: store::StoreArgs,
+    },
+    /// Mark a conditional item (\"if applicable\", \"optionnel\"…) as not applicable
+    Na {
+        /// The checklist's Markdown file
+        file: PathBuf,
+        /// Item id or a unique fragment of its title
+        item: String,
+        /// Why it does not apply
+        #[arg(long)]
+        reason: String,
+        /// Who decides (default: git's user.name, else $USER)
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+        #[command(flatten)]
+        store: store::StoreArgs,
+    },
+    /// Record a role's GO or NO-GO, optionally signed with an ed25519 key
+    #[command(
+        after_help = "Examples:\n  golive approve launch.md --role \"Security Lead\" --by ana --go --comment \"pen test clean\"\n  golive keys new --out ~/.golive/ana.key\n  golive approve launch.md --role CTO --by ana --go --sign ~/.golive/ana.key"
+    )]
+    Approve {
+        /// The checklist's Markdown file
+        file: PathBuf,
+        /// The approving role (as the checklist's sign-off table names it)
+        #[arg(long)]
+        role: String,
+        /// Who approves (default: git's user.name, else $USER)
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+        /// Approve going live
+        #[arg(long, conflicts_with = "no_go", required_unless_present = "no_go")]
+        go: bool,
+        /// Refuse going live
+        #[arg(long)]
+        no_go: bool,
+        #[arg(long)]
+        comment: Option<String>,
+        /// Sign the approval with this secret key (from `golive keys new`)
+        #[arg(long, value_name = "KEYFILE")]
+        sign: Option<PathBuf>,
+        #[command(flatten)]
+        store: store::StoreArgs,
+    },
+    /// Decide GO or NO-GO, with every reason (exit 0 GO, 1 NO-GO)
+    #[command(
+        long_about = "Decide GO or NO-GO from the checklist and its history. GO only when every \
+pre-go-live blocking and required item is done, n/a (conditional items) or waived (an active \
+waiver naming a role and a reason); no check on such an item failed in the latest run; and every \
+required approval's latest word is GO (a signed approval must verify). Post-go-live and advisory \
+items never block. When GITHUB_STEP_SUMMARY is set, a Markdown summary is appended to it.",
+        after_help = "Examples:\n  golive gate launch.md\n  golive gate launch.md --format json | jq -r '.reasons[].message'\n\nExit codes: 0 GO, 1 NO-GO, 2 usage, input or store error."
+    )]
+    Gate {
+        /// The checklist's Markdown file
+        file: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        #[command(flatten)]
+        store: store::StoreArgs,
+    },
+    /// Write the checklist's state and decision as Markdown, HTML, JSON or JUnit XML
+    #[command(
+        after_help = "Examples:\n  golive report launch.md --format html -o launch.html\n  golive report launch.md --format junit -o golive-junit.xml\n  golive report launch.md --format md -o -      # to stdout"
+    )]
+    Report {
+        /// The checklist's Markdown file
+        file: PathBuf,
+        #[arg(long, value_enum)]
+        format: gate::ReportFormat,
+        /// Where to write it (`-` for stdout)
+        #[arg(long, short = 'o', value_name = "FILE")]
+        out: PathBuf,
+        #[command(flatten)]
+        store: store::StoreArgs,
+    },
+    /// Manage approval signing keys
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Inspect the audit trail: every tick, result, waiver and approval, hash-chained
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
     },
     /// Print the JSON Schema of golive.toml (for editor completion and validation)
     Schema,
+    /// Load-test a URL: latency percentiles, throughput and errors by kind
+    #[command(
+        long_about = "Load-test one URL for a bounded --duration or number of --requests. Closed \
+model by default (--connections workers, each sending its next request as soon as the last is \
+answered); with --rate, an open model where requests fall due on a fixed schedule and latency \
+counts from when each was due, so a stalled server shows in the percentiles. Errors are counted \
+by kind (status >= 400, connect, timeout, io); requests unanswered at the end are reported as \
+in flight, not as errors.",
+        after_help = "Examples:\n  golive load http://127.0.0.1:8080/ --duration 10s -c 50\n  golive load https://api.example.test/health -n 10000 --rate 500 --expect 'p99 < 300ms'\n  golive load http://127.0.0.1:8080/ -z 5s --format json | jq .latency_ms\n\nExit codes: 0 done (and every --expect held), 1 an --expect failed, 2 usage or setup error."
+    )]
+    Load(load::Args),
     /// Report problems in the checklist: duplicate titles, missing owners, empty sections, unreadable lines
     #[command(after_help = "Exits 1 when there is any finding, so it can gate a pull request.")]
     Lint {
@@ -101,6 +235,40 @@ checks keep their status (manual).",
         file: PathBuf,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Write a new ed25519 key pair: PATH (secret, mode 0600) and PATH.pub
+    New {
+        #[arg(long, value_name = "PATH")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Check that no event was edited, deleted, inserted or reordered (exit 1 if one was)
+    Verify {
+        /// The checklist's Markdown file (its store is checked)
+        file: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        #[command(flatten)]
+        store: store::StoreArgs,
+    },
+    /// List the checklist's events
+    Log {
+        /// The checklist's Markdown file
+        file: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// Every checklist's events, not only this one's
+        #[arg(long)]
+        all: bool,
+        #[command(flatten)]
+        store: store::StoreArgs,
     },
 }
 
@@ -139,8 +307,88 @@ pub fn run() -> ExitCode {
 fn dispatch(command: Command) -> anyhow::Result<Outcome> {
     match command {
         Command::Status { file, format } => status::run(&file, format),
-        Command::Tick { file, item, undo } => tick::run(&file, &item, undo),
+        Command::Tick {
+            file,
+            item,
+            undo,
+            by,
+            store,
+        } => tick::run(&file, &item, undo, by.as_deref(), &store),
+        Command::Waive {
+            file,
+            item,
+            reason,
+            by,
+            role,
+            until,
+            store,
+        } => people::waive(people::Waive {
+            file,
+            item,
+            reason,
+            by,
+            role,
+            until,
+            store,
+        }),
+        Command::Na {
+            file,
+            item,
+            reason,
+            by,
+            store,
+        } => people::not_applicable(&file, &item, &reason, by.as_deref(), &store),
+        Command::Approve {
+            file,
+            role,
+            by,
+            go,
+            no_go: _,
+            comment,
+            sign,
+            store,
+        } => people::approve(people::Approve {
+            file,
+            role,
+            by,
+            go,
+            comment,
+            sign,
+            store,
+        }),
+        Command::Keys {
+            command: KeysCommand::New { out },
+        } => people::new_keys(&out),
+        Command::Gate {
+            file,
+            format,
+            store,
+        } => gate::gate(&file, &store, format),
+        Command::Report {
+            file,
+            format,
+            out,
+            store,
+        } => gate::report(&file, &store, format, &out),
+        Command::Audit {
+            command:
+                AuditCommand::Verify {
+                    file,
+                    format,
+                    store,
+                },
+        } => audit::verify(&file, &store, format),
+        Command::Audit {
+            command:
+                AuditCommand::Log {
+                    file,
+                    format,
+                    all,
+                    store,
+                },
+        } => audit::log(&file, &store, format, all),
         Command::Lint { file, format } => lint::run(&file, format),
+        Command::Load(args) => load::run(args),
         Command::Check {
             file,
             config,
@@ -148,6 +396,8 @@ fn dispatch(command: Command) -> anyhow::Result<Outcome> {
             format,
             dry_run,
             quiet,
+            by,
+            store,
         } => check::run(check::Options {
             file,
             config,
@@ -155,6 +405,8 @@ fn dispatch(command: Command) -> anyhow::Result<Outcome> {
             format,
             dry_run,
             quiet,
+            by,
+            store,
         }),
         Command::Schema => {
             print_json(&crate::engine::schema::schema())?;

@@ -2,10 +2,18 @@ use std::path::Path;
 
 use anyhow::bail;
 
+use super::store::{Opened, StoreArgs, actor};
 use super::{Outcome, input};
 use crate::checklist::{Status, tick};
+use crate::store::event::{Kind, NewEvent};
 
-pub(super) fn run(path: &Path, query: &str, undo: bool) -> anyhow::Result<Outcome> {
+pub(super) fn run(
+    path: &Path,
+    query: &str,
+    undo: bool,
+    by: Option<&str>,
+    store: &StoreArgs,
+) -> anyhow::Result<Outcome> {
     let shown = path.display();
     let loaded = input::load(path)?;
     let item = tick::find_item(&loaded.checklist, query)
@@ -32,9 +40,40 @@ pub(super) fn run(path: &Path, query: &str, undo: bool) -> anyhow::Result<Outcom
             item.line
         );
     };
+    // Open the store first: a store that cannot be opened must not leave an unrecorded tick.
+    let opened = Opened::open(path, store)?;
+    let who = actor(by, path);
+    let state = opened.state()?;
     input::write_atomically(path, &edited)?;
+    let items = loaded.checklist.items.len();
+    let mut events: Vec<NewEvent> = opened
+        .import_if_changed(&state, &loaded.bytes, items, &who)
+        .into_iter()
+        .collect();
+    events.push(NewEvent {
+        checklist: opened.key.clone(),
+        kind: Kind::Tick,
+        item: Some(item.id.clone()),
+        actor: who.clone(),
+        payload: serde_json::json!({ "done": wanted }),
+    });
+    events.push(NewEvent {
+        checklist: opened.key.clone(),
+        kind: Kind::Import,
+        item: None,
+        actor: who.clone(),
+        payload: serde_json::json!({
+            "sha256": hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&edited)),
+            "items": items,
+        }),
+    });
+    opened.append(events).map_err(|error| {
+        error.context(format!(
+            "`{shown}` was {verb} but the tick could not be recorded"
+        ))
+    })?;
     println!(
-        "{shown}:{}: {verb} `{}` ({})",
+        "{shown}:{}: {verb} `{}` ({}) by {who}",
         item.line, item.title, item.id
     );
     let open_children = loaded

@@ -11,6 +11,7 @@ pub mod dns;
 pub mod file;
 pub mod http;
 mod keys;
+pub mod load;
 pub mod tcp;
 pub mod tls;
 
@@ -52,16 +53,18 @@ pub enum Spec {
     Dns(dns::DnsSpec),
     Command(command::CommandSpec),
     File(file::FileSpec),
+    Load(load::LoadSpec),
 }
 
 /// Every probe's documentation: keys, metrics. Drives unknown-key errors and `golive schema`.
-pub const PROBES: [&ProbeDoc; 6] = [
+pub const PROBES: [&ProbeDoc; 7] = [
     &http::DOC,
     &tls::DOC,
     &tcp::DOC,
     &dns::DOC,
     &command::DOC,
     &file::DOC,
+    &load::DOC,
 ];
 
 pub fn doc(name: &str) -> Option<&'static ProbeDoc> {
@@ -82,6 +85,7 @@ impl Spec {
             "dns" => dns::DnsSpec::from_fields(fields).map(Spec::Dns),
             "command" => command::CommandSpec::from_fields(fields).map(Spec::Command),
             "file" => file::FileSpec::from_fields(fields).map(Spec::File),
+            "load" => load::LoadSpec::from_fields(fields).map(Spec::Load),
             other => {
                 let names = PROBES.map(|doc| doc.name);
                 let diagnostic =
@@ -99,6 +103,7 @@ impl Spec {
     pub fn anchor(&mut self, base: &std::path::Path) {
         match self {
             Spec::File(spec) => spec.anchor(base),
+            Spec::Load(spec) => spec.anchor(base),
             Spec::Command(spec) => spec.anchor(base),
             Spec::Http(spec) => {
                 if let Some(ca) = &mut spec.ca
@@ -126,6 +131,7 @@ impl Spec {
             Spec::Dns(_) => "dns",
             Spec::Command(_) => "command",
             Spec::File(_) => "file",
+            Spec::Load(_) => "load",
         }
     }
 
@@ -138,6 +144,7 @@ impl Spec {
             Spec::Dns(spec) => spec.target(),
             Spec::Command(spec) => spec.target(),
             Spec::File(spec) => spec.target(),
+            Spec::Load(spec) => spec.target(),
         }
     }
 
@@ -150,6 +157,17 @@ impl Spec {
             Spec::Dns(spec) => spec.run(timeout).await,
             Spec::Command(spec) => spec.run(timeout).await,
             Spec::File(spec) => spec.run().await,
+            Spec::Load(spec) => spec.run(timeout).await,
+        }
+    }
+
+    /// How long one attempt may take when the check's timeout is `timeout`: the timeout
+    /// itself, except for load tests, which are bounded by their `duration` or `requests`
+    /// and use `timeout` for each request.
+    pub fn time_limit(&self, timeout: Duration) -> Duration {
+        match self {
+            Spec::Load(spec) => spec.time_limit(),
+            _ => timeout,
         }
     }
 }

@@ -4,4 +4,8 @@
 //! beyond the writer they are given.
 
 pub mod check;
+pub mod gate;
+pub mod html;
+pub mod junit;
+pub mod markdown;
 pub mod status;

@@ -5,11 +5,15 @@
 #![allow(clippy::unwrap_used)]
 
 mod fixtures;
+mod gate;
+mod load;
 mod probe_dns_tcp;
 mod probe_http;
 mod probe_local;
 mod probe_tls;
 mod props;
+mod reports;
 mod seeds;
+mod store;
 mod support;
 mod tick;

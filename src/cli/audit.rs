@@ -1,0 +1,66 @@
+//! `golive audit verify|log`: the audit trail itself.
+
+use std::path::Path;
+
+use super::store::{Opened, StoreArgs};
+use super::{Format, Outcome};
+
+pub(super) fn verify(file: &Path, store: &StoreArgs, format: Format) -> anyhow::Result<Outcome> {
+    let opened = Opened::open(file, store)?;
+    let verification = opened.runtime.block_on(opened.store.verify())?;
+    match format {
+        Format::Json => super::print_json(&verification)?,
+        Format::Table => match &verification.first_bad {
+            None => println!(
+                "audit trail intact: {} events, every hash chains to the one before",
+                verification.events
+            ),
+            Some(broken) => println!(
+                "audit trail BROKEN at event {}: {} ({} events checked)",
+                broken.seq,
+                broken.problem.describe(),
+                verification.events
+            ),
+        },
+    }
+    Ok(if verification.first_bad.is_none() {
+        Outcome::Ok
+    } else {
+        Outcome::Findings
+    })
+}
+
+pub(super) fn log(
+    file: &Path,
+    store: &StoreArgs,
+    format: Format,
+    all: bool,
+) -> anyhow::Result<Outcome> {
+    let opened = Opened::open(file, store)?;
+    let checklist = (!all).then_some(opened.key.as_str());
+    let events = opened.runtime.block_on(opened.store.events(checklist))?;
+    match format {
+        Format::Json => super::print_json(&serde_json::json!({ "events": events }))?,
+        Format::Table => {
+            for event in &events {
+                let item = event
+                    .item
+                    .as_deref()
+                    .map(|item| format!(" {item}"))
+                    .unwrap_or_default();
+                let payload = crate::store::event::canonical_json(&event.payload);
+                let payload = if payload.chars().count() > 100 {
+                    format!("{}…", payload.chars().take(99).collect::<String>())
+                } else {
+                    payload
+                };
+                println!(
+                    "{:>6}  {}  {:<8} {}{item}  {payload}",
+                    event.seq, event.at, event.kind, event.actor
+                );
+            }
+            println!("{} events", events.len());
+        }
+    }
+    Ok(Outcome::Ok)
+}

@@ -1,0 +1,102 @@
+//! Opening the store for a checklist, knowing who is acting, and keeping the store's record
+//! of the file in step with the file.
+
+use std::path::Path;
+
+use anyhow::Context as _;
+use sha2::{Digest, Sha256};
+
+use crate::store::event::{Event, Kind, NewEvent};
+use crate::store::state::State;
+use crate::store::{Location, Store, checklist_key};
+
+/// `--store` / `GOLIVE_STORE`, shared by every command that records or reads history.
+#[derive(Debug, Clone, clap::Args)]
+pub(super) struct StoreArgs {
+    /// Where history is kept: a SQLite path or a postgres:// URL (default: .golive/state.db beside the checklist)
+    #[arg(long, env = "GOLIVE_STORE", value_name = "PATH|URL")]
+    pub(super) store: Option<String>,
+}
+
+/// A checklist's store, opened, with the checklist's key and current state.
+pub(super) struct Opened {
+    pub(super) store: Store,
+    pub(super) key: String,
+    pub(super) runtime: tokio::runtime::Runtime,
+}
+
+impl Opened {
+    pub(super) fn open(file: &Path, args: &StoreArgs) -> anyhow::Result<Opened> {
+        let location = match &args.store {
+            Some(text) => Location::parse(text),
+            None => Location::beside(file),
+        };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        let store = runtime
+            .block_on(Store::open(&location))
+            .with_context(|| format!("cannot open the store at `{}`", location.display()))?;
+        Ok(Opened {
+            store,
+            key: checklist_key(file),
+            runtime,
+        })
+    }
+
+    pub(super) fn state(&self) -> anyhow::Result<State> {
+        let events = self.runtime.block_on(self.store.events(Some(&self.key)))?;
+        Ok(State::from_events(&self.key, &events))
+    }
+
+    pub(super) fn append(&self, events: Vec<NewEvent>) -> anyhow::Result<Vec<Event>> {
+        Ok(self.runtime.block_on(self.store.append(events))?)
+    }
+
+    /// An `import` event when the file's bytes differ from the last ones recorded, so the
+    /// history says which version of the checklist every later event applies to.
+    pub(super) fn import_if_changed(
+        &self,
+        state: &State,
+        bytes: &[u8],
+        items: usize,
+        actor: &str,
+    ) -> Option<NewEvent> {
+        let sha = hex::encode(Sha256::digest(bytes));
+        (state.imported_sha256.as_deref() != Some(sha.as_str())).then(|| NewEvent {
+            checklist: self.key.clone(),
+            kind: Kind::Import,
+            item: None,
+            actor: actor.to_string(),
+            payload: serde_json::json!({ "sha256": sha, "items": items }),
+        })
+    }
+}
+
+/// Who is acting: `--by`, else git's `user.name` where the checklist lives, else `$USER`.
+pub(super) fn actor(by: Option<&str>, file: &Path) -> String {
+    if let Some(by) = by.map(str::trim).filter(|by| !by.is_empty()) {
+        return by.to_string();
+    }
+    let dir = file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let git = std::process::Command::new("git")
+        .args(["config", "--get", "user.name"])
+        .current_dir(dir)
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()
+        .filter(|output| output.status.success())
+        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_string())
+        .filter(|name| !name.is_empty());
+    git.or_else(|| std::env::var("USER").ok().filter(|user| !user.is_empty()))
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// Today's date (UTC), as waivers compare it.
+pub(super) fn today() -> String {
+    chrono::Utc::now().format("%Y-%m-%d").to_string()
+}

@@ -1,0 +1,448 @@
+//! The gate: what the checklist file and the store's events add up to for each item, and
+//! whether that is GO or NO-GO, always with every reason.
+//!
+//! Pure functions over a [`Checklist`] and a [`State`]; "today" and the checklist key come in
+//! as arguments, so the same inputs always give the same decision.
+//!
+//! Architecture invariant: nothing here reads the clock, a file or the store; reports and the
+//! CLI build on [`resolve`] and [`decide`] and never re-derive a status themselves.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::Serialize;
+
+use crate::checklist::{self, Checklist, Item, Phase, Severity, Status, Summary};
+use crate::store::sign::{self, SignatureStatus};
+use crate::store::state::{ApprovalRecord, CheckRecord, NotApplicable, State, Tick, Waiver};
+
+/// An item as the gate sees it: the file's status combined with the store's events.
+#[derive(Debug, Clone)]
+pub struct Resolved<'a> {
+    pub item: &'a Item,
+    pub status: Status,
+    /// Who ticked or cleared the item in the store, when.
+    pub tick: Option<&'a Tick>,
+    /// The waiver, only while it is active.
+    pub waiver: Option<&'a Waiver>,
+    /// A waiver whose last day has passed: it no longer counts, but reports say so.
+    pub expired_waiver: Option<&'a Waiver>,
+    pub na: Option<&'a NotApplicable>,
+    /// Results of the checks on this item in the latest run (empty when none ran).
+    pub results: &'a [CheckRecord],
+}
+
+impl Resolved<'_> {
+    /// The item counts for the gate: needed before go-live, and not advisory.
+    pub fn gating(&self) -> bool {
+        self.item.phase == Phase::Pre && self.item.severity != Severity::Advisory
+    }
+
+    /// The status is one the gate accepts: done; n/a on a conditional item; waived by a
+    /// recorded, active waiver (a "waived" cell in the file names no role and no reason).
+    pub fn settled(&self) -> bool {
+        match self.status {
+            Status::Done => true,
+            Status::Na => self.item.conditional,
+            Status::Waived => self.waiver.is_some(),
+            Status::Todo | Status::Failed => false,
+        }
+    }
+
+    /// Checks on this item that failed in the latest run.
+    pub fn failed_checks(&self) -> impl Iterator<Item = &CheckRecord> {
+        self.results.iter().filter(|record| !record.passed)
+    }
+}
+
+/// Every item of `checklist`, in file order, with its status resolved against `state` on
+/// `today` (`YYYY-MM-DD`).
+///
+/// Resolution, first match wins:
+/// 1. checks on the item ran in the latest run: any failed → `failed` (`waived` when an active
+///    waiver covers the item), all passed → `done`;
+/// 2. an active waiver → `waived`;
+/// 3. n/a recorded on a conditional item → `na` (n/a on other items is ignored);
+/// 4. the file's status. A ticked box is done; the store's tick only says who and when. For
+///    items without a box (criteria bullets, level-table rows) the store's tick is the only
+///    place their status can live, so there a tick sets done / todo.
+pub fn resolve<'a>(checklist: &'a Checklist, state: &'a State, today: &str) -> Vec<Resolved<'a>> {
+    checklist
+        .items
+        .iter()
+        .map(|item| {
+            let stored = state.items.get(&item.id);
+            let tick = stored.and_then(|s| s.tick.as_ref());
+            let (waiver, expired_waiver) = match stored.and_then(|s| s.waiver.as_ref()) {
+                Some(waiver) if waiver.is_active(today) => (Some(waiver), None),
+                Some(waiver) => (None, Some(waiver)),
+                None => (None, None),
+            };
+            let na = stored.and_then(|s| s.na.as_ref());
+            let results = stored.map_or(&[][..], |s| s.results.as_slice());
+            let status = if !results.is_empty() {
+                match (results.iter().any(|r| !r.passed), waiver) {
+                    (true, Some(_)) => Status::Waived,
+                    (true, None) => Status::Failed,
+                    (false, _) => Status::Done,
+                }
+            } else if waiver.is_some() {
+                Status::Waived
+            } else if na.is_some() && item.conditional {
+                Status::Na
+            } else {
+                match (item.checkbox, tick) {
+                    (None, Some(tick)) if tick.done => Status::Done,
+                    (None, Some(_)) => Status::Todo,
+                    _ => item.status,
+                }
+            };
+            Resolved {
+                item,
+                status,
+                tick,
+                waiver,
+                expired_waiver,
+                na,
+                results,
+            }
+        })
+        .collect()
+}
+
+/// GO or NO-GO, with every reason, the state of each approval and the resolved totals.
+#[derive(Debug, Clone, Serialize)]
+pub struct Decision {
+    pub go: bool,
+    pub reasons: Vec<Reason>,
+    pub approvals: Vec<ApprovalStatus>,
+    /// Counts over the resolved statuses of every item (post-phase and advisory included).
+    pub summary: Summary,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reason {
+    pub kind: ReasonKind,
+    /// The item's id, for item reasons.
+    pub item: Option<String>,
+    /// The approval's role, for approval reasons.
+    pub role: Option<String>,
+    /// The line in the checklist file, when the reason comes from one.
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReasonKind {
+    OpenItem,
+    FailedItem,
+    FailedCheck,
+    ExpiredWaiver,
+    MissingApproval,
+    NoGoApproval,
+    InvalidSignature,
+}
+
+/// Where an approval's latest word came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ApprovalSource {
+    /// An approval recorded in the store (possibly signed).
+    Store,
+    /// A ticked (or NO-GO) cell of the file's sign-off table, with nothing in the store.
+    File,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApprovalStatus {
+    pub role: String,
+    /// Listed in the file's sign-offs; store approvals for other roles are shown, never block.
+    pub required: bool,
+    /// The latest word: `Some(true)` GO, `Some(false)` NO-GO, `None` nothing yet.
+    pub decision: Option<bool>,
+    pub by: Option<String>,
+    pub at: Option<String>,
+    pub comment: Option<String>,
+    pub signature: SignatureStatus,
+    /// The line of the sign-off in the file.
+    pub line: Option<usize>,
+    pub source: Option<ApprovalSource>,
+}
+
+impl ApprovalStatus {
+    /// The approval says GO and nothing voids it.
+    pub fn is_go(&self) -> bool {
+        self.decision == Some(true) && self.signature != SignatureStatus::Invalid
+    }
+}
+
+/// The gate's answer for `checklist` given `state` on `today` (`YYYY-MM-DD`).
+/// `checklist_key` is the key approvals were signed for (see `store::sign::verify`).
+///
+/// GO only when every gating item (phase `pre`, `blocking` or `required`) is settled (see
+/// [`Resolved::settled`]), none of their checks failed in the latest run, and every required
+/// approval's latest word is GO. Anything else is NO-GO with one [`Reason`] per open or failed
+/// item (one per failed check when checks failed), per expired waiver, and per missing, NO-GO
+/// or unverifiable approval, items first in file order, then approvals.
+///
+/// Interpretations:
+/// - a failed check on an item with an active waiver does not block: accepting the risk of
+///   that check failing is what the waiver is for. Once the waiver expires, both the failed
+///   check and the expiry are reasons;
+/// - n/a counts only on conditional items, whether recorded in the store or written in the
+///   file; a "waived" cell in the file does not count without a recorded waiver (which names
+///   a role and a reason);
+/// - approvals: the store's latest word for a role wins; the file's sign-off cell is only a
+///   fallback when the store has nothing for that role (see `approval_statuses`). A signature
+///   that does not verify voids the approval whatever it said;
+/// - approvals for roles the file does not list are reported but never block.
+pub fn decide(checklist_key: &str, checklist: &Checklist, state: &State, today: &str) -> Decision {
+    decide_resolved(
+        checklist_key,
+        checklist,
+        state,
+        &resolve(checklist, state, today),
+    )
+}
+
+/// [`decide`] over items already resolved (reports resolve once and show the same items).
+pub fn decide_resolved(
+    checklist_key: &str,
+    checklist: &Checklist,
+    state: &State,
+    resolved: &[Resolved<'_>],
+) -> Decision {
+    let mut reasons: Vec<Reason> = resolved.iter().flat_map(item_reasons).collect();
+    let approvals = approval_statuses(checklist_key, checklist, state);
+    reasons.extend(approvals.iter().filter_map(approval_reason));
+    Decision {
+        go: reasons.is_empty(),
+        reasons,
+        approvals,
+        summary: summary_of(resolved),
+    }
+}
+
+/// Counts over resolved statuses, like [`Summary::of`] over the file's.
+pub fn summary_of<'r, 'a: 'r>(resolved: impl IntoIterator<Item = &'r Resolved<'a>>) -> Summary {
+    let mut summary = Summary::default();
+    for entry in resolved {
+        summary.items += 1;
+        match entry.status {
+            Status::Todo => summary.open += 1,
+            Status::Done => summary.done += 1,
+            Status::Failed => summary.failed += 1,
+            Status::Waived => summary.waived += 1,
+            Status::Na => summary.na += 1,
+        }
+        if entry.item.severity == Severity::Blocking
+            && matches!(entry.status, Status::Todo | Status::Failed)
+        {
+            summary.blocking_open += 1;
+        }
+    }
+    summary
+}
+
+fn item_reasons(entry: &Resolved<'_>) -> Vec<Reason> {
+    if !entry.gating() || entry.settled() {
+        return Vec::new();
+    }
+    let item = entry.item;
+    let severity = match item.severity {
+        Severity::Blocking => "blocking",
+        Severity::Required | Severity::Advisory => "required",
+    };
+    let reason = |kind, message: String| Reason {
+        kind,
+        item: Some(item.id.clone()),
+        role: None,
+        line: Some(item.line),
+        message,
+    };
+    let mut reasons: Vec<Reason> = entry
+        .failed_checks()
+        .map(|record| {
+            let on = if record.check == item.id {
+                format!("line {}", item.line)
+            } else {
+                format!("item `{}`, line {}", item.id, item.line)
+            };
+            reason(
+                ReasonKind::FailedCheck,
+                format!(
+                    "check `{}` failed: {} ({on})",
+                    record.check,
+                    failure_text(record)
+                ),
+            )
+        })
+        .collect();
+    if reasons.is_empty() {
+        let (kind, what) = match entry.status {
+            Status::Failed => (ReasonKind::FailedItem, "failed"),
+            Status::Na => (ReasonKind::OpenItem, "is marked n/a but is not conditional"),
+            Status::Waived => (
+                ReasonKind::OpenItem,
+                "is marked waived but no recorded waiver names a role and a reason",
+            ),
+            Status::Todo | Status::Done => (ReasonKind::OpenItem, "is open"),
+        };
+        let message = format!("{severity} item `{}` {what} (line {})", item.id, item.line);
+        reasons.push(reason(kind, message));
+    }
+    if let Some(waiver) = entry.expired_waiver {
+        let until = waiver.until.as_deref().unwrap_or("?");
+        reasons.push(reason(
+            ReasonKind::ExpiredWaiver,
+            format!(
+                "waiver for `{}` expired on {until} (line {})",
+                item.id, item.line
+            ),
+        ));
+    }
+    reasons
+}
+
+/// What a failed check found, in one line: its failed conditions, else the probe's problem.
+fn failure_text(record: &CheckRecord) -> String {
+    if !record.failures.is_empty() {
+        record.failures.join("; ")
+    } else if let Some(problem) = &record.problem {
+        problem.clone()
+    } else {
+        "no reason recorded".to_string()
+    }
+}
+
+/// Roles compare trimmed and case-insensitively, as people type them differently.
+fn role_key(role: &str) -> String {
+    role.trim().to_lowercase()
+}
+
+/// One status per role: first the file's sign-offs, in file order, then roles only the store
+/// knows, in the order they first approved.
+///
+/// Precedence: the store's latest word for a role wins over the file. The file's own sign-off
+/// cell (`[x]` → GO, a NO-GO cell → NO-GO) is a fallback used only when the store has nothing
+/// for that role, so teams that sign off in the file still get a gate; anything recorded with
+/// `golive` (and possibly signed) supersedes it.
+fn approval_statuses(key: &str, checklist: &Checklist, state: &State) -> Vec<ApprovalStatus> {
+    let mut latest: HashMap<String, &ApprovalRecord> = HashMap::new();
+    let mut store_order: Vec<String> = Vec::new();
+    for record in &state.approvals {
+        let role = role_key(&record.role);
+        if latest.insert(role.clone(), record).is_none() {
+            store_order.push(role);
+        }
+    }
+    let mut seen = HashSet::new();
+    let mut statuses = Vec::new();
+    for approval in &checklist.approvals {
+        let role = role_key(&approval.role);
+        if !seen.insert(role.clone()) {
+            continue;
+        }
+        let status = match latest.get(&role) {
+            Some(record) => ApprovalStatus {
+                role: approval.role.clone(),
+                required: approval.required,
+                line: Some(approval.line),
+                ..from_store(key, record)
+            },
+            None => ApprovalStatus {
+                role: approval.role.clone(),
+                required: approval.required,
+                decision: match approval.decision {
+                    checklist::Decision::Go => Some(true),
+                    checklist::Decision::NoGo => Some(false),
+                    checklist::Decision::Pending => None,
+                },
+                by: approval.name.clone(),
+                at: None,
+                comment: None,
+                signature: SignatureStatus::Unsigned,
+                line: Some(approval.line),
+                source: (approval.decision != checklist::Decision::Pending)
+                    .then_some(ApprovalSource::File),
+            },
+        };
+        statuses.push(status);
+    }
+    for role in store_order {
+        if seen.contains(&role) {
+            continue;
+        }
+        if let Some(record) = latest.get(&role) {
+            statuses.push(from_store(key, record));
+        }
+    }
+    statuses
+}
+
+fn from_store(key: &str, record: &ApprovalRecord) -> ApprovalStatus {
+    ApprovalStatus {
+        role: record.role.clone(),
+        required: false,
+        decision: Some(record.go),
+        by: Some(record.stamp.by.clone()),
+        at: Some(record.stamp.at.clone()),
+        comment: record.comment.clone(),
+        signature: sign::verify(key, record),
+        line: None,
+        source: Some(ApprovalSource::Store),
+    }
+}
+
+fn approval_reason(approval: &ApprovalStatus) -> Option<Reason> {
+    if !approval.required || approval.is_go() {
+        return None;
+    }
+    let role = &approval.role;
+    let (kind, message) = if approval.signature == SignatureStatus::Invalid {
+        (
+            ReasonKind::InvalidSignature,
+            format!("signature of `{role}`'s approval does not verify"),
+        )
+    } else if approval.decision == Some(false) {
+        let comment = approval
+            .comment
+            .as_deref()
+            .map(|c| format!(": {c}"))
+            .unwrap_or_default();
+        let who = match (approval.source, &approval.by, &approval.at) {
+            (Some(ApprovalSource::File), _, _) => match (&approval.by, approval.line) {
+                (Some(by), Some(line)) => format!(" in the file ({by}, line {line})"),
+                (None, Some(line)) => format!(" in the file (line {line})"),
+                _ => " in the file".to_string(),
+            },
+            (_, Some(by), Some(at)) => format!(" ({by}, {})", day(at)),
+            (_, Some(by), None) => format!(" ({by})"),
+            _ => String::new(),
+        };
+        (
+            ReasonKind::NoGoApproval,
+            format!("`{role}` said NO-GO{comment}{who}"),
+        )
+    } else {
+        (
+            ReasonKind::MissingApproval,
+            format!("no GO from `{role}` yet"),
+        )
+    };
+    Some(Reason {
+        kind,
+        item: None,
+        role: Some(role.clone()),
+        line: approval.line,
+        message,
+    })
+}
+
+/// The date part of an RFC 3339 time: reasons read better with the day only.
+fn day(at: &str) -> &str {
+    at.get(..10).unwrap_or(at)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,332 @@
+//! Events: every change golive records (a tick, a check result, a waiver, an approval) is one
+//! append-only event, chained to the previous one by a SHA-256 over a canonical encoding, so
+//! that editing, deleting, inserting or reordering events shows.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+use sha2::{Digest, Sha256};
+
+/// The `prev_hash` of the first event.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// What happened, by kind. Stored as text (`tick`, `result`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// The checklist file was read with new content; payload `{sha256, items}`.
+    Import,
+    /// A box was ticked or cleared; payload `{done}`.
+    Tick,
+    /// A `golive check` run began; payload `{checks}`. Results refer to its `seq`.
+    Run,
+    /// One check's result; payload `{run, check, items, passed, failures, problem, observed, duration_ms}`.
+    Result,
+    /// An item's risk was accepted; payload `{reason, role, until}`.
+    Waive,
+    /// A conditional item does not apply; payload `{reason}`.
+    Na,
+    /// A role's GO or NO-GO; payload `{role, decision, comment, signed_at, signature}`.
+    Approve,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Import => "import",
+            Kind::Tick => "tick",
+            Kind::Run => "run",
+            Kind::Result => "result",
+            Kind::Waive => "waive",
+            Kind::Na => "na",
+            Kind::Approve => "approve",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Kind> {
+        [
+            Kind::Import,
+            Kind::Tick,
+            Kind::Run,
+            Kind::Result,
+            Kind::Waive,
+            Kind::Na,
+            Kind::Approve,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == text)
+    }
+}
+
+/// An event before the store gives it a place in the chain.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    /// Which checklist it concerns (see [`checklist_key`](crate::store::checklist_key)).
+    pub checklist: String,
+    pub kind: Kind,
+    pub item: Option<String>,
+    /// Who: `--by`, else git's user.name, else `$USER`.
+    pub actor: String,
+    pub payload: Json,
+}
+
+/// An event as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event {
+    /// 1, 2, 3, … with no gaps: a gap is a deleted event.
+    pub seq: i64,
+    /// RFC 3339, UTC, milliseconds: set by the store when the event is appended.
+    pub at: String,
+    pub checklist: String,
+    /// Kept as text so that a tampered kind is still readable (and caught by the hash).
+    pub kind: String,
+    pub item: Option<String>,
+    pub actor: String,
+    pub payload: Json,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl Event {
+    /// Seals `new` as event `seq` after the event whose hash is `prev_hash`.
+    pub fn seal(new: NewEvent, seq: i64, at: String, prev_hash: String) -> Event {
+        let mut event = Event {
+            seq,
+            at,
+            checklist: new.checklist,
+            kind: new.kind.as_str().to_string(),
+            item: new.item,
+            actor: new.actor,
+            payload: new.payload,
+            prev_hash,
+            hash: String::new(),
+        };
+        event.hash = event.compute_hash();
+        event
+    }
+
+    pub fn kind(&self) -> Option<Kind> {
+        Kind::parse(&self.kind)
+    }
+
+    /// SHA-256, hex, of the canonical encoding of every field but `hash`.
+    pub fn compute_hash(&self) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(self.canonical().as_bytes());
+        hex::encode(hasher.finalize())
+    }
+
+    /// Each field as `name=<length>:<value>;`, in a fixed order, the payload as canonical
+    /// JSON: unambiguous whatever the fields contain, and independent of map ordering.
+    pub fn canonical(&self) -> String {
+        let mut out = String::new();
+        let mut field = |name: &str, value: &str| {
+            out.push_str(&format!("{name}={}:{value};", value.len()));
+        };
+        field("seq", &self.seq.to_string());
+        field("at", &self.at);
+        field("checklist", &self.checklist);
+        field("kind", &self.kind);
+        field("item", self.item.as_deref().unwrap_or("\u{0}"));
+        field("actor", &self.actor);
+        field("payload", &canonical_json(&self.payload));
+        field("prev", &self.prev_hash);
+        out
+    }
+}
+
+/// JSON with object keys sorted at every depth and no insignificant whitespace.
+pub fn canonical_json(value: &Json) -> String {
+    match value {
+        Json::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            let fields: Vec<String> = keys
+                .into_iter()
+                .map(|key| {
+                    format!(
+                        "{}:{}",
+                        Json::String(key.clone()),
+                        canonical_json(&map[key])
+                    )
+                })
+                .collect();
+            format!("{{{}}}", fields.join(","))
+        }
+        Json::Array(values) => {
+            format!(
+                "[{}]",
+                values
+                    .iter()
+                    .map(canonical_json)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )
+        }
+        scalar => scalar.to_string(),
+    }
+}
+
+/// The current time as events record it.
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// What `audit verify` found: the first event that breaks the chain, if any.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verification {
+    pub events: usize,
+    pub first_bad: Option<Broken>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Broken {
+    /// The stored `seq` of the offending event (or the position where one is missing).
+    pub seq: i64,
+    pub problem: Problem,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Problem {
+    /// Its content no longer matches its hash.
+    Edited,
+    /// The sequence jumps: events before it were deleted.
+    Missing,
+    /// It does not follow the event before it (inserted or moved).
+    OutOfChain,
+}
+
+impl Problem {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Problem::Edited => "its content does not match its hash (edited)",
+            Problem::Missing => "the event before it is missing (deleted)",
+            Problem::OutOfChain => "it does not follow the event before it (inserted or reordered)",
+        }
+    }
+}
+
+/// Checks a whole chain, in stored `seq` order.
+pub fn verify(events: &[Event]) -> Verification {
+    let mut previous_hash = GENESIS.to_string();
+    for (expected_seq, event) in (1..).zip(events) {
+        let problem = if event.seq != expected_seq {
+            Some(if event.seq > expected_seq {
+                Problem::Missing
+            } else {
+                Problem::OutOfChain
+            })
+        } else if event.compute_hash() != event.hash {
+            Some(Problem::Edited)
+        } else if event.prev_hash != previous_hash {
+            Some(Problem::OutOfChain)
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            return Verification {
+                events: events.len(),
+                first_bad: Some(Broken {
+                    seq: event.seq,
+                    problem,
+                }),
+            };
+        }
+        previous_hash = event.hash.clone();
+    }
+    Verification {
+        events: events.len(),
+        first_bad: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn chain(n: i64) -> Vec<Event> {
+        let mut events = Vec::new();
+        let mut prev = GENESIS.to_string();
+        for seq in 1..=n {
+            let new = NewEvent {
+                checklist: "launch.md".into(),
+                kind: Kind::Tick,
+                item: Some(format!("item-{seq}")),
+                actor: "ana".into(),
+                payload: json!({"done": true, "z": 1, "a": [1, {"y": 2, "b": 3}]}),
+            };
+            let event = Event::seal(new, seq, format!("2026-11-21T00:00:0{seq}.000Z"), prev);
+            prev = event.hash.clone();
+            events.push(event);
+        }
+        events
+    }
+
+    #[test]
+    fn canonical_json_sorts_keys_at_every_depth() {
+        assert_eq!(
+            canonical_json(&json!({"z": 1, "a": [1, {"y": 2, "b": "x"}]})),
+            r#"{"a":[1,{"b":"x","y":2}],"z":1}"#
+        );
+    }
+
+    #[test]
+    fn an_intact_chain_verifies() {
+        assert_eq!(
+            verify(&chain(5)),
+            Verification {
+                events: 5,
+                first_bad: None
+            }
+        );
+    }
+
+    #[test]
+    fn each_kind_of_tampering_names_the_first_bad_event() {
+        let mut edited = chain(5);
+        edited[2].actor = "mallory".into();
+        assert_eq!(
+            verify(&edited).first_bad,
+            Some(Broken {
+                seq: 3,
+                problem: Problem::Edited
+            })
+        );
+
+        let mut deleted = chain(5);
+        deleted.remove(1);
+        assert_eq!(
+            verify(&deleted).first_bad,
+            Some(Broken {
+                seq: 3,
+                problem: Problem::Missing
+            })
+        );
+
+        // An inserted event renumbered to fit, with a recomputed hash, still breaks the link.
+        let mut inserted = chain(5);
+        let mut forged = inserted[1].clone();
+        forged.item = Some("forged".into());
+        forged.hash = forged.compute_hash();
+        inserted[1] = forged;
+        assert_eq!(
+            verify(&inserted).first_bad,
+            Some(Broken {
+                seq: 3,
+                problem: Problem::OutOfChain
+            })
+        );
+
+        let mut reordered = chain(5);
+        reordered.swap(1, 2);
+        let (a, b) = (reordered[1].seq, reordered[2].seq);
+        reordered[1].seq = b;
+        reordered[2].seq = a;
+        assert!(
+            verify(&reordered)
+                .first_bad
+                .is_some_and(|broken| broken.seq == 2)
+        );
+    }
+}

@@ -1,0 +1,272 @@
+//! The store: an append-only, hash-chained event log in SQLite (default, `.golive/state.db`
+//! beside the checklist) or PostgreSQL (`--store postgres://…`), behind one interface.
+//!
+//! Architecture invariant: only this module knows SQL. Events are never updated or deleted;
+//! current state is a fold over them ([`state::State`]).
+
+pub mod event;
+mod location;
+mod postgres;
+pub mod sign;
+mod sqlite;
+pub mod state;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value as Json;
+use sqlx::migrate::MigrateError;
+
+use event::{Event, NewEvent};
+pub use location::Location;
+
+/// How long a writer waits for another one (in this or another process) before giving up.
+/// Appends hold the lock for milliseconds; reaching this means a writer is stuck.
+const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Everything that can go wrong with a store. Each message names the store (passwords
+/// redacted) and carries its cause in the text rather than as a `source`, so that the CLI's
+/// `{:#}` does not print the cause twice.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot create the directory `{path}` for the database: {cause}")]
+    CreateDir { path: String, cause: std::io::Error },
+    #[error("the store's location is empty: give a SQLite file path or a postgres:// URL")]
+    EmptyPath,
+    #[error("cannot open or create the database at `{location}`: {cause}")]
+    Open {
+        location: String,
+        cause: sqlx::Error,
+    },
+    #[error(
+        "the database at `{location}` cannot use write-ahead logging (journal mode stays \
+         `{mode}`); is it on a network file system? keep it on a local disk"
+    )]
+    NoWal { location: String, mode: String },
+    #[error("`{url}` is not a usable PostgreSQL URL: {cause}")]
+    BadUrl { url: String, cause: sqlx::Error },
+    #[error(
+        "cannot connect to PostgreSQL at `{url}`: {cause} (is it running, and are the host, \
+         port, user and password right?)"
+    )]
+    Connect { url: String, cause: sqlx::Error },
+    #[error(
+        "the database at `{location}` has migrations this golive does not know ({cause}): it \
+         was written by a newer golive, or belongs to another application; give golive a \
+         database (or PostgreSQL schema) of its own"
+    )]
+    Foreign {
+        location: String,
+        cause: MigrateError,
+    },
+    #[error("cannot set up the tables in the database at `{location}`: {cause}")]
+    Migrate {
+        location: String,
+        cause: MigrateError,
+    },
+    #[error(
+        "the database at `{location}` is locked by another writer (waited up to {}s): {cause}; \
+         check for a stuck golive process and try again",
+        LOCK_TIMEOUT.as_secs()
+    )]
+    Busy {
+        location: String,
+        cause: sqlx::Error,
+    },
+    #[error("query failed on the database at `{location}`: {cause}")]
+    Query {
+        location: String,
+        cause: sqlx::Error,
+    },
+}
+
+/// An open store: a connection pool to SQLite or PostgreSQL. Cheap to clone (the pool is
+/// shared); every method commits before it returns.
+#[derive(Debug, Clone)]
+pub struct Store {
+    backend: Backend,
+    /// [`Location::display`], for messages.
+    shown: Arc<str>,
+}
+
+/// The one place that chooses a backend; the SQL of each lives in its own file.
+#[derive(Debug, Clone)]
+enum Backend {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+impl Store {
+    /// Opens (creating the file and its `.golive/` directory for SQLite) and migrates.
+    pub async fn open(location: &Location) -> Result<Store, StoreError> {
+        let shown: Arc<str> = location.display().into();
+        let backend = match location {
+            Location::Sqlite(path) => Backend::Sqlite(sqlite::open(path, &shown).await?),
+            Location::Postgres(url) => Backend::Postgres(postgres::open(url, &shown).await?),
+        };
+        Ok(Store { backend, shown })
+    }
+
+    /// Appends events atomically, in order, extending the hash chain, and returns them as
+    /// stored. Writers, in this process or others, take turns: each reads the last event and
+    /// inserts after it under an exclusive write lock, so the chain never forks and nobody
+    /// sees "database is locked" (up to a 30 s wait).
+    pub async fn append(&self, events: Vec<NewEvent>) -> Result<Vec<Event>, StoreError> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        match &self.backend {
+            Backend::Sqlite(pool) => sqlite::append(pool, events).await,
+            Backend::Postgres(pool) => postgres::append(pool, events).await,
+        }
+        .map_err(|cause| self.error(cause))
+    }
+
+    /// All events (of one checklist, or all when `None`), in `seq` order.
+    pub async fn events(&self, checklist: Option<&str>) -> Result<Vec<Event>, StoreError> {
+        let rows = self.rows(checklist).await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| row.into_event(Read::Lenient))
+            .collect())
+    }
+
+    /// [`event::verify`] over the whole table in `seq` order: the chain is global to the
+    /// store, not per checklist.
+    pub async fn verify(&self) -> Result<event::Verification, StoreError> {
+        let rows = self.rows(None).await?;
+        let events: Vec<Event> = rows
+            .into_iter()
+            .map(|row| row.into_event(Read::Strict))
+            .collect();
+        Ok(event::verify(&events))
+    }
+
+    /// Closes the pool, waiting for connections to finish (for SQLite this also checkpoints
+    /// the write-ahead log). Dropping a store without closing it is safe, only less tidy.
+    pub async fn close(&self) {
+        match &self.backend {
+            Backend::Sqlite(pool) => pool.close().await,
+            Backend::Postgres(pool) => pool.close().await,
+        }
+    }
+
+    async fn rows(&self, checklist: Option<&str>) -> Result<Vec<Row>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(pool) => sqlite::rows(pool, checklist).await,
+            Backend::Postgres(pool) => postgres::rows(pool, checklist).await,
+        }
+        .map_err(|cause| self.error(cause))
+    }
+
+    fn error(&self, cause: sqlx::Error) -> StoreError {
+        query_error(&self.shown, cause)
+    }
+}
+
+/// A failed query, as a [`StoreError`]: waiting too long for a lock (SQLite's `busy_timeout`,
+/// or every pooled connection in use) gets a message of its own.
+fn query_error(shown: &str, cause: sqlx::Error) -> StoreError {
+    let location = shown.to_string();
+    if waited_too_long(&cause) {
+        StoreError::Busy { location, cause }
+    } else {
+        StoreError::Query { location, cause }
+    }
+}
+
+/// A failed migration, as a [`StoreError`]: applied migrations that golive does not have
+/// mean the database is not (only) golive's.
+fn migrate_error(shown: &str, cause: MigrateError) -> StoreError {
+    let location = shown.to_string();
+    match cause {
+        MigrateError::VersionMissing(_) | MigrateError::VersionMismatch(_) => {
+            StoreError::Foreign { location, cause }
+        }
+        MigrateError::Execute(cause) if waited_too_long(&cause) => {
+            StoreError::Busy { location, cause }
+        }
+        cause => StoreError::Migrate { location, cause },
+    }
+}
+
+fn waited_too_long(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::PoolTimedOut) || sqlite::is_busy(error)
+}
+
+/// The key a checklist's events are stored under: its file name (`launch.md`), so that
+/// moving the checklist, or cloning its repository elsewhere, keeps its history.
+///
+/// Two checklists with the same file name therefore share a history in a store they share,
+/// which matters for a team's PostgreSQL store (the default SQLite store lives beside its
+/// checklist, one per directory). Set `GOLIVE_CHECKLIST_ID` to give a checklist a key of its
+/// own; it overrides the file name whenever it is set and not blank.
+pub fn checklist_key(path: &Path) -> String {
+    if let Ok(id) = std::env::var("GOLIVE_CHECKLIST_ID") {
+        let id = id.trim();
+        if !id.is_empty() {
+            return id.to_string();
+        }
+    }
+    match path.file_name() {
+        Some(name) => name.to_string_lossy().into_owned(),
+        None => path.display().to_string(),
+    }
+}
+
+/// An `events` row as both backends select it: `seq, at, checklist, kind, item, actor,
+/// payload, prev_hash, hash`, the payload still as the text that was hashed.
+#[derive(Debug, sqlx::FromRow)]
+struct Row {
+    seq: i64,
+    at: String,
+    checklist: String,
+    kind: String,
+    item: Option<String>,
+    actor: String,
+    payload: String,
+    prev_hash: String,
+    hash: String,
+}
+
+/// How to read a payload that is not exactly the canonical JSON that was hashed (it can only
+/// get that way by being edited in the database).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Read {
+    /// For reading state: keep it (unparsable text as a JSON string), so the fold can flag
+    /// the event as unreadable rather than the whole read failing.
+    Lenient,
+    /// For verifying: the event must fail its hash check. Re-encoding the parsed payload
+    /// could hide an edit that changes only bytes (`{"done": true}` for `{"done":true}`),
+    /// so the stored text itself is compared, and a mismatch blanks the hash.
+    Strict,
+}
+
+impl Row {
+    fn into_event(self, read: Read) -> Event {
+        let (payload, exact) = match serde_json::from_str::<Json>(&self.payload) {
+            Ok(value) => {
+                let exact = event::canonical_json(&value) == self.payload;
+                (value, exact)
+            }
+            Err(_) => (Json::String(self.payload), false),
+        };
+        let hash = if exact || read == Read::Lenient {
+            self.hash
+        } else {
+            String::new()
+        };
+        Event {
+            seq: self.seq,
+            at: self.at,
+            checklist: self.checklist,
+            kind: self.kind,
+            item: self.item,
+            actor: self.actor,
+            payload,
+            prev_hash: self.prev_hash,
+            hash,
+        }
+    }
+}

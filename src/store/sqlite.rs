@@ -1,0 +1,172 @@
+//! The SQLite backend: one file, write-ahead logging, writers taking turns by `BEGIN IMMEDIATE`.
+//!
+//! Why these settings:
+//! - **WAL**: a commit is an append to the log, so a process killed at any moment leaves the
+//!   database consistent (the next open keeps every committed transaction and drops the torn
+//!   tail), and readers never wait for the writer.
+//! - **`synchronous = FULL`**: WAL with `NORMAL` also survives a killed process, but may lose
+//!   the last commits on power loss or an OS crash. An audit log must not lose events it has
+//!   acknowledged, so every commit pays one fsync (milliseconds; golive appends rarely).
+//! - **`BEGIN IMMEDIATE`** for every write: the write lock is taken before the last event is
+//!   read. A deferred transaction that reads first holds a snapshot, and if another process
+//!   commits before it writes, SQLite must refuse the upgrade with `SQLITE_BUSY` at once,
+//!   without waiting out `busy_timeout` (waiting could not help: its snapshot is stale). That
+//!   is the "database is locked" golive must never show. `BEGIN IMMEDIATE` holds nothing while
+//!   it waits, so SQLite lets it wait its turn for up to `busy_timeout`.
+//! - **Switching a new file to WAL** needs an exclusive lock that SQLite cannot wait for with
+//!   `busy_timeout` either (which is why sqlx does not set it on connect), so [`open`] does it
+//!   itself, retrying while another process holds the file. The mode is then stored in the
+//!   file: every later connection uses WAL without asking.
+//! - **Migrations inside `BEGIN IMMEDIATE`**: two processes creating the same new file would
+//!   otherwise both find no tables and both try to create them.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteError, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use super::event::{self, Event, GENESIS, NewEvent};
+use super::{LOCK_TIMEOUT, Row, StoreError, migrate_error, query_error};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("src/store/migrations/sqlite");
+
+/// Opens (creating the file and its directory) and migrates the database at `path`.
+pub(super) async fn open(path: &Path, shown: &str) -> Result<SqlitePool, StoreError> {
+    if path.as_os_str().is_empty() {
+        // SQLite would open a temporary database, and every event would vanish on exit.
+        return Err(StoreError::EmptyPath);
+    }
+    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        tokio::fs::create_dir_all(dir)
+            .await
+            .map_err(|cause| StoreError::CreateDir {
+                path: dir.display().to_string(),
+                cause,
+            })?;
+    }
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(LOCK_TIMEOUT);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(4)
+        .acquire_timeout(LOCK_TIMEOUT)
+        .connect_with(options)
+        .await
+        .map_err(|cause| StoreError::Open {
+            location: shown.to_string(),
+            cause,
+        })?;
+    use_wal(&pool, shown).await?;
+    let mut tx = pool
+        .begin_with("BEGIN IMMEDIATE")
+        .await
+        .map_err(|cause| query_error(shown, cause))?;
+    MIGRATOR
+        .run_direct(&mut *tx)
+        .await
+        .map_err(|cause| migrate_error(shown, cause))?;
+    tx.commit()
+        .await
+        .map_err(|cause| query_error(shown, cause))?;
+    Ok(pool)
+}
+
+/// Puts the file in WAL mode, waiting (up to [`LOCK_TIMEOUT`]) while other processes hold it.
+/// A no-op, with no lock, once the file is in WAL mode.
+async fn use_wal(pool: &SqlitePool, shown: &str) -> Result<(), StoreError> {
+    let deadline = Instant::now() + LOCK_TIMEOUT;
+    loop {
+        let mode = sqlx::query_scalar::<_, String>("PRAGMA journal_mode = WAL")
+            .fetch_one(pool)
+            .await;
+        match mode {
+            Ok(mode) if mode.eq_ignore_ascii_case("wal") => return Ok(()),
+            Ok(mode) => {
+                return Err(StoreError::NoWal {
+                    location: shown.to_string(),
+                    mode,
+                });
+            }
+            Err(cause) if is_busy(&cause) && Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Err(cause) if is_busy(&cause) => return Err(query_error(shown, cause)),
+            Err(cause) => {
+                return Err(StoreError::Open {
+                    location: shown.to_string(),
+                    cause,
+                });
+            }
+        }
+    }
+}
+
+/// See [`Store::append`](super::Store::append).
+pub(super) async fn append(
+    pool: &SqlitePool,
+    events: Vec<NewEvent>,
+) -> Result<Vec<Event>, sqlx::Error> {
+    // Dropping `tx` on any error below rolls back: nothing of a failed batch is kept.
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let last: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut *tx)
+            .await?;
+    let (mut seq, mut prev_hash) = last.unwrap_or_else(|| (0, GENESIS.to_string()));
+    let mut stored = Vec::with_capacity(events.len());
+    for new in events {
+        seq += 1;
+        let event = Event::seal(new, seq, event::now(), prev_hash);
+        sqlx::query(
+            "INSERT INTO events (seq, at, checklist, kind, item, actor, payload, prev_hash, hash) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )
+        .bind(event.seq)
+        .bind(&event.at)
+        .bind(&event.checklist)
+        .bind(&event.kind)
+        .bind(&event.item)
+        .bind(&event.actor)
+        .bind(event::canonical_json(&event.payload))
+        .bind(&event.prev_hash)
+        .bind(&event.hash)
+        .execute(&mut *tx)
+        .await?;
+        prev_hash = event.hash.clone();
+        stored.push(event);
+    }
+    tx.commit().await?;
+    Ok(stored)
+}
+
+/// Rows of one checklist, or all, in `seq` order. One statement: one consistent snapshot.
+pub(super) async fn rows(
+    pool: &SqlitePool,
+    checklist: Option<&str>,
+) -> Result<Vec<Row>, sqlx::Error> {
+    const ALL: &str = "SELECT seq, at, checklist, kind, item, actor, payload, prev_hash, hash \
+                       FROM events ORDER BY seq";
+    const ONE: &str = "SELECT seq, at, checklist, kind, item, actor, payload, prev_hash, hash \
+                       FROM events WHERE checklist = ?1 ORDER BY seq";
+    match checklist {
+        Some(checklist) => sqlx::query_as(ONE).bind(checklist).fetch_all(pool).await,
+        None => sqlx::query_as(ALL).fetch_all(pool).await,
+    }
+}
+
+/// `SQLITE_BUSY` in any of its extended forms: another connection holds the lock.
+pub(super) fn is_busy(error: &sqlx::Error) -> bool {
+    const SQLITE_BUSY: i32 = 5;
+    let sqlx::Error::Database(error) = error else {
+        return false;
+    };
+    error.try_downcast_ref::<SqliteError>().is_some()
+        && error
+            .code()
+            .and_then(|code| code.parse::<i32>().ok())
+            .is_some_and(|code| code & 0xff == SQLITE_BUSY)
+}
