@@ -136,6 +136,7 @@ pub(crate) async fn work(shared: Arc<Shared>, index: usize, mut stats: WorkerSta
                 &mut connection,
                 &mut stage,
                 &mut stats.connections_opened,
+                start != due,
             ));
             within(limit, alarm.as_mut(), exchange).await
         };
@@ -222,11 +223,12 @@ async fn exchange(
     slot: &mut Option<Connection>,
     stage: &mut Stage,
     opened: &mut u64,
+    was_idle: bool,
 ) -> Result<u16, (Failure, String)> {
     // A connection the server closed since the last answer is replaced, not counted: servers
     // end keep-alive connections after some requests (nginx after 1000) or when idle.
     if let Some(connection) = slot
-        && connection.ready().await.is_err()
+        && connection.ready(was_idle).await.is_err()
     {
         *slot = None;
     }
@@ -240,7 +242,7 @@ async fn exchange(
             *opened += 1;
             let connection = slot.insert(fresh);
             connection
-                .ready()
+                .ready(false)
                 .await
                 .map_err(|message| (Failure::Connect, message))?;
             *stage = Stage::Exchanging;
@@ -354,8 +356,21 @@ impl Connection {
     }
 
     /// Waits until the connection takes a request; an error when it has closed.
-    async fn ready(&mut self) -> Result<(), String> {
+    ///
+    /// After a complete answer hyper already wants the next request, so a busy connection
+    /// needs no poll here. One that sat idle is polled once first: the server may have closed
+    /// it meanwhile (keep-alive timeout), and sending into that would read as an error.
+    async fn ready(&mut self, was_idle: bool) -> Result<(), String> {
         let Connection { sender, driver } = self;
+        if !was_idle && !driver.ended {
+            let ready = match sender {
+                Sender::Http1(sender) => sender.is_ready(),
+                Sender::Http2(sender) => sender.is_ready(),
+            };
+            if ready {
+                return Ok(());
+            }
+        }
         let ready = poll_fn(|cx| match sender {
             Sender::Http1(sender) => sender.poll_ready(cx),
             Sender::Http2(sender) => sender.poll_ready(cx),

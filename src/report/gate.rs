@@ -160,6 +160,90 @@ fn parse_histogram(record: &CheckRecord) -> Option<Vec<(f64, u64)>> {
 }
 
 /// The date part of an RFC 3339 time.
+/// How a report format writes text from the checklist or the store: as plain text, and in
+/// code style. Each format makes both inert in its own way.
+pub trait Markup {
+    fn text(&self, text: &str) -> String;
+    fn code(&self, text: &str) -> String;
+}
+
+/// What supports an item's status, one line each (check results, waivers, n/a, ticks), in
+/// the format's markup: every report says the same thing.
+pub fn evidence_lines(entry: &Resolved<'_>, markup: &dyn Markup) -> Vec<String> {
+    let mut lines = Vec::new();
+    for record in entry.results {
+        let when = format!(
+            "{}, {}",
+            markup.text(&record.stamp.by),
+            day(&record.stamp.at)
+        );
+        if record.passed {
+            lines.push(format!(
+                "check {} passed ({when})",
+                markup.code(&record.check)
+            ));
+        } else {
+            let mut why: Vec<String> = record.failures.iter().map(|f| markup.code(f)).collect();
+            if why.is_empty()
+                && let Some(problem) = &record.problem
+            {
+                why.push(markup.text(problem));
+            }
+            lines.push(format!(
+                "check {} failed: {} ({when})",
+                markup.code(&record.check),
+                why.join(", ")
+            ));
+        }
+    }
+    if let Some(w) = entry.waiver {
+        let until = w
+            .until
+            .as_deref()
+            .map(|u| format!(" until {}", markup.text(u)))
+            .unwrap_or_default();
+        lines.push(format!(
+            "waived by {}{until}: {} ({}, {})",
+            markup.code(&w.role),
+            markup.text(&w.reason),
+            markup.text(&w.stamp.by),
+            day(&w.stamp.at)
+        ));
+    }
+    if let Some(w) = entry.expired_waiver {
+        lines.push(format!(
+            "waiver by {} expired on {}: {}",
+            markup.code(&w.role),
+            markup.text(w.until.as_deref().unwrap_or("?")),
+            markup.text(&w.reason)
+        ));
+    }
+    if let Some(na) = entry.na {
+        let ignored = if entry.item.conditional {
+            ""
+        } else {
+            " — ignored: the item is not conditional"
+        };
+        lines.push(format!(
+            "n/a: {} ({}, {}){ignored}",
+            markup.text(&na.reason),
+            markup.text(&na.stamp.by),
+            day(&na.stamp.at)
+        ));
+    }
+    if let Some(tick) = entry.tick {
+        let verb = if tick.done { "ticked" } else { "cleared" };
+        lines.push(format!(
+            "{verb} by {} on {}",
+            markup.text(&tick.stamp.by),
+            day(&tick.stamp.at)
+        ));
+    } else if status_stamp(entry).is_none() && entry.status != Status::Todo {
+        lines.push("as written in the file".into());
+    }
+    lines
+}
+
 pub fn day(at: &str) -> &str {
     at.get(..10).unwrap_or(at)
 }

@@ -11,7 +11,7 @@ use crate::checklist::{Severity, Status, Summary};
 use crate::decision::{ApprovalSource, Resolved};
 use crate::store::sign::SignatureStatus;
 
-use super::gate::{GateView, Histogram, day, percent, signature_label, status_label};
+use super::gate::{self, GateView, Histogram, day, percent, signature_label, status_label};
 
 /// Text made safe for HTML element content and quoted attribute values (and for XML: control
 /// characters XML 1.0 cannot hold are dropped).
@@ -415,80 +415,21 @@ fn item(out: &mut String, entry: &Resolved<'_>) {
     );
 }
 
+/// HTML: escaped text, code in `<code>`.
+struct Html;
+
+impl gate::Markup for Html {
+    fn text(&self, text: &str) -> String {
+        escape(text)
+    }
+
+    fn code(&self, text: &str) -> String {
+        format!("<code>{}</code>", escape(text))
+    }
+}
+
 fn evidence(entry: &Resolved<'_>) -> String {
-    let mut lines = Vec::new();
-    for record in entry.results {
-        let who = format!(
-            "{}, {}",
-            escape(&record.stamp.by),
-            escape(day(&record.stamp.at))
-        );
-        if record.passed {
-            lines.push(format!(
-                "check <code>{}</code> passed ({who})",
-                escape(&record.check)
-            ));
-        } else {
-            let mut why: Vec<String> = record
-                .failures
-                .iter()
-                .map(|f| format!("<code>{}</code>", escape(f)))
-                .collect();
-            if why.is_empty()
-                && let Some(problem) = &record.problem
-            {
-                why.push(escape(problem));
-            }
-            lines.push(format!(
-                "check <code>{}</code> failed: {} ({who})",
-                escape(&record.check),
-                why.join(", ")
-            ));
-        }
-    }
-    if let Some(w) = entry.waiver {
-        let until = w
-            .until
-            .as_deref()
-            .map(|u| format!(" until {}", escape(u)))
-            .unwrap_or_default();
-        lines.push(format!(
-            "waived by <code>{}</code>{until}: {} ({}, {})",
-            escape(&w.role),
-            escape(&w.reason),
-            escape(&w.stamp.by),
-            escape(day(&w.stamp.at))
-        ));
-    }
-    if let Some(w) = entry.expired_waiver {
-        lines.push(format!(
-            "waiver by <code>{}</code> expired on {}: {}",
-            escape(&w.role),
-            escape(w.until.as_deref().unwrap_or("?")),
-            escape(&w.reason)
-        ));
-    }
-    if let Some(na) = entry.na {
-        let ignored = if entry.item.conditional {
-            ""
-        } else {
-            " (ignored: not conditional)"
-        };
-        lines.push(format!(
-            "n/a: {} ({}, {}){ignored}",
-            escape(&na.reason),
-            escape(&na.stamp.by),
-            escape(day(&na.stamp.at))
-        ));
-    }
-    if let Some(tick) = entry.tick {
-        let verb = if tick.done { "ticked" } else { "cleared" };
-        lines.push(format!(
-            "{verb} by {} on {}",
-            escape(&tick.stamp.by),
-            escape(day(&tick.stamp.at))
-        ));
-    }
+    let lines = gate::evidence_lines(entry, &Html);
     if lines.is_empty() {
         return String::new();
     }

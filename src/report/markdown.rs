@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use crate::checklist::{Severity, Status};
 use crate::decision::{ApprovalSource, Resolved};
 
-use super::gate::{GateView, day, percent, signature_label, status_label, status_stamp};
+use super::gate::{self, GateView, day, percent, signature_label, status_label};
 
 /// The whole report.
 pub fn render(view: &GateView<'_>) -> String {
@@ -160,77 +160,22 @@ fn item(out: &mut String, entry: &Resolved<'_>) {
     }
 }
 
+/// Markdown: inert text, code in backticks.
+struct Markdown;
+
+impl gate::Markup for Markdown {
+    fn text(&self, text: &str) -> String {
+        inline(text)
+    }
+
+    fn code(&self, text: &str) -> String {
+        format!("`{}`", code(text))
+    }
+}
+
 /// What supports the item's status, one line each, already Markdown.
 fn evidence(entry: &Resolved<'_>) -> Vec<String> {
-    let mut lines = Vec::new();
-    for record in entry.results {
-        let when = format!("{}, {}", inline(&record.stamp.by), day(&record.stamp.at));
-        if record.passed {
-            lines.push(format!("check `{}` passed ({when})", code(&record.check)));
-        } else {
-            let mut why: Vec<String> = record
-                .failures
-                .iter()
-                .map(|f| format!("`{}`", code(f)))
-                .collect();
-            if why.is_empty()
-                && let Some(problem) = &record.problem
-            {
-                why.push(inline(problem));
-            }
-            lines.push(format!(
-                "check `{}` failed: {} ({when})",
-                code(&record.check),
-                why.join(", ")
-            ));
-        }
-    }
-    if let Some(w) = entry.waiver {
-        let until = w
-            .until
-            .as_deref()
-            .map(|u| format!(" until {u}"))
-            .unwrap_or_default();
-        lines.push(format!(
-            "waived by `{}`{until}: {} ({}, {})",
-            code(&w.role),
-            inline(&w.reason),
-            inline(&w.stamp.by),
-            day(&w.stamp.at)
-        ));
-    }
-    if let Some(w) = entry.expired_waiver {
-        lines.push(format!(
-            "waiver by `{}` expired on {}: {}",
-            code(&w.role),
-            w.until.as_deref().unwrap_or("?"),
-            inline(&w.reason)
-        ));
-    }
-    if let Some(na) = entry.na {
-        let ignored = if entry.item.conditional {
-            ""
-        } else {
-            " — ignored: the item is not conditional"
-        };
-        lines.push(format!(
-            "n/a: {} ({}, {}){ignored}",
-            inline(&na.reason),
-            inline(&na.stamp.by),
-            day(&na.stamp.at)
-        ));
-    }
-    if let Some(tick) = entry.tick {
-        let verb = if tick.done { "ticked" } else { "cleared" };
-        lines.push(format!(
-            "{verb} by {} on {}",
-            inline(&tick.stamp.by),
-            day(&tick.stamp.at)
-        ));
-    } else if status_stamp(entry).is_none() && entry.status != Status::Todo {
-        lines.push("as written in the file".into());
-    }
-    lines
+    gate::evidence_lines(entry, &Markdown)
 }
 
 /// Text from the checklist or the store, made inert in Markdown: no HTML (GitHub renders some),

@@ -195,6 +195,22 @@ fn waited_too_long(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::PoolTimedOut) || sqlite::is_busy(error)
 }
 
+/// Seals `events` in order after the last stored event (`seq`, `hash`), or after
+/// [`event::GENESIS`] in an empty store: the chain logic both backends share, inside their
+/// own locked transactions.
+fn seal_after(last: Option<(i64, String)>, events: Vec<NewEvent>) -> Vec<Event> {
+    let (mut seq, mut prev_hash) = last.unwrap_or_else(|| (0, event::GENESIS.to_string()));
+    events
+        .into_iter()
+        .map(|new| {
+            seq += 1;
+            let event = Event::seal(new, seq, event::now(), std::mem::take(&mut prev_hash));
+            prev_hash = event.hash.clone();
+            event
+        })
+        .collect()
+}
+
 /// The key a checklist's events are stored under: its file name (`launch.md`), so that
 /// moving the checklist, or cloning its repository elsewhere, keeps its history.
 ///

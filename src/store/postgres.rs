@@ -18,7 +18,7 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions as _, Connection as _};
 
-use super::event::{self, Event, GENESIS, NewEvent};
+use super::event::{self, Event, NewEvent};
 use super::{Row, StoreError, migrate_error};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("src/store/migrations/postgres");
@@ -86,11 +86,8 @@ pub(super) async fn append(
         sqlx::query_as("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
             .fetch_optional(&mut *tx)
             .await?;
-    let (mut seq, mut prev_hash) = last.unwrap_or_else(|| (0, GENESIS.to_string()));
-    let mut stored = Vec::with_capacity(events.len());
-    for new in events {
-        seq += 1;
-        let event = Event::seal(new, seq, event::now(), prev_hash);
+    let stored = super::seal_after(last, events);
+    for event in &stored {
         sqlx::query(
             "INSERT INTO events (seq, at, checklist, kind, item, actor, payload, prev_hash, hash) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -106,8 +103,6 @@ pub(super) async fn append(
         .bind(&event.hash)
         .execute(&mut *tx)
         .await?;
-        prev_hash = event.hash.clone();
-        stored.push(event);
     }
     tx.commit().await?;
     Ok(stored)

@@ -139,7 +139,8 @@ async fn verify_detects_a_forged_insertion_with_renumbering(fixture: &Fixture) {
     let store = fixture.open().await;
     let stored = five(&store).await;
     let sql = format!(
-        "UPDATE events SET seq = -seq - 1 WHERE seq >= 3; UPDATE events SET seq = -seq WHERE seq < 0; {}",
+        "UPDATE events SET seq = -seq - 1 WHERE seq >= 3; \
+         UPDATE events SET seq = -seq WHERE seq < 0; {}",
         insert(&forged(3, &stored[1]))
     );
     fixture.tamper(&sql).await;
