@@ -549,3 +549,27 @@ fn line_of(text: &str, newlines: &[usize], offset: usize) -> usize {
 pub fn plan_file(checklist: &Checklist, text: &str, base: &Path) -> Result<Plan, Vec<Diagnostic>> {
     plan(checklist, text, base, &super::secrets::System { base })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_of_counts_the_newlines_before_the_offset() {
+        let text = "[[check]]\nname = \"é\"\n\n[[check]]\n";
+        let newlines = newlines(text);
+        // The plain definition: one more than the line breaks before `offset`; 1 for an offset
+        // inside a character or past the end.
+        let counted = |offset: usize| {
+            text.get(..offset)
+                .map_or(1, |before| before.matches('\n').count() + 1)
+        };
+        for offset in 0..=text.len() + 2 {
+            assert_eq!(
+                line_of(text, &newlines, offset),
+                counted(offset),
+                "offset {offset}"
+            );
+        }
+    }
+}

@@ -117,22 +117,24 @@ pub(super) async fn append(
             .fetch_optional(&mut *tx)
             .await?;
     let stored = super::seal_after(last, events);
-    for event in &stored {
-        sqlx::query(
-            "INSERT INTO events (seq, at, checklist, kind, item, actor, payload, prev_hash, hash) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        )
-        .bind(event.seq)
-        .bind(&event.at)
-        .bind(&event.checklist)
-        .bind(&event.kind)
-        .bind(&event.item)
-        .bind(&event.actor)
-        .bind(event::canonical_json(&event.payload))
-        .bind(&event.prev_hash)
-        .bind(&event.hash)
-        .execute(&mut *tx)
-        .await?;
+    // Many rows per statement (900 parameters, far below SQLite's limit): one statement per
+    // hundred events, not per event.
+    for chunk in stored.chunks(100) {
+        let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO events (seq, at, checklist, kind, item, actor, payload, prev_hash, hash) ",
+        );
+        insert.push_values(chunk, |mut row, event| {
+            row.push_bind(event.seq)
+                .push_bind(event.at.clone())
+                .push_bind(event.checklist.clone())
+                .push_bind(event.kind.clone())
+                .push_bind(event.item.clone())
+                .push_bind(event.actor.clone())
+                .push_bind(event::canonical_json(&event.payload))
+                .push_bind(event.prev_hash.clone())
+                .push_bind(event.hash.clone());
+        });
+        insert.build().execute(&mut *tx).await?;
     }
     tx.commit().await?;
     Ok(stored)
