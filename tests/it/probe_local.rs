@@ -419,7 +419,10 @@ fn schema_describes_every_probe() {
         .iter()
         .filter_map(|v| v["properties"]["probe"]["const"].as_str())
         .collect();
-    assert_eq!(probes, ["http", "tls", "tcp", "dns", "command", "file", "load"]);
+    assert_eq!(
+        probes,
+        ["http", "tls", "tcp", "dns", "command", "file", "load"]
+    );
     for variant in variants {
         assert_eq!(variant["additionalProperties"], false);
         assert!(
