@@ -5,17 +5,13 @@
 //! against one server reuse keep-alive connections instead of paying a handshake each.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::path::PathBuf;
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, Url};
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::WebPkiSupportedAlgorithms;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::CertificateError;
 
 use super::keys::{KeyDoc, KeyKind, ProbeDoc};
 use super::{Context, Outcome};
@@ -482,22 +478,7 @@ impl Clients {
 }
 
 fn build_client(key: &ClientKey) -> Result<reqwest::Client, String> {
-    // Our own rustls configuration, so reqwest needs no process-wide crypto provider.
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let algorithms = provider.signature_verification_algorithms;
-    let builder = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|error| format!("cannot set up TLS: {error}"))?;
-    let mut tls = if key.insecure {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AnyCertificate { algorithms }))
-            .with_no_client_auth()
-    } else {
-        builder
-            .with_root_certificates(roots(key.ca.as_deref())?)
-            .with_no_client_auth()
-    };
+    let mut tls = super::tls_client::client_config(key.ca.as_deref(), key.insecure)?;
     // reqwest leaves ALPN to a preconfigured TLS setup.
     tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     let redirects = if key.follow_redirects {
@@ -515,72 +496,4 @@ fn build_client(key: &ClientKey) -> Result<reqwest::Client, String> {
         .user_agent(concat!("golive/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|error| format!("cannot set up the HTTP client: {error}"))
-}
-
-fn roots(ca: Option<&Path>) -> Result<RootCertStore, String> {
-    let mut roots = RootCertStore::empty();
-    let Some(path) = ca else {
-        // Unreadable system certificates are skipped; with none at all, HTTPS fails at the
-        // handshake with "unknown authority", which names the fix.
-        roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
-        return Ok(roots);
-    };
-    let shown = path.display();
-    let pem =
-        std::fs::read(path).map_err(|error| format!("cannot read `ca` file `{shown}`: {error}"))?;
-    for certificate in CertificateDer::pem_slice_iter(&pem) {
-        let certificate = certificate
-            .map_err(|error| format!("`ca` file `{shown}` is not valid PEM: {error}"))?;
-        roots.add(certificate).map_err(|error| {
-            format!("`ca` file `{shown}` holds an unusable certificate: {error}")
-        })?;
-    }
-    if roots.is_empty() {
-        return Err(format!(
-            "`ca` file `{shown}` holds no `-----BEGIN CERTIFICATE-----` block"
-        ));
-    }
-    Ok(roots)
-}
-
-/// `insecure = true`: any certificate is accepted, but the server must still prove it holds
-/// the certificate's key, so the handshake itself stays sound.
-#[derive(Debug)]
-struct AnyCertificate {
-    algorithms: WebPkiSupportedAlgorithms,
-}
-
-impl ServerCertVerifier for AnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        certificate: &CertificateDer<'_>,
-        signature: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, certificate, signature, &self.algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        certificate: &CertificateDer<'_>,
-        signature: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, certificate, signature, &self.algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algorithms.supported_schemes()
-    }
 }

@@ -14,6 +14,7 @@ mod keys;
 pub mod load;
 pub mod tcp;
 pub mod tls;
+pub(crate) mod tls_client;
 
 use std::time::Duration;
 
