@@ -100,8 +100,12 @@ pub(super) fn run(args: Args) -> anyhow::Result<Outcome> {
         let summary = loop {
             tokio::select! {
                 summary = &mut run => break summary,
-                // Ctrl-C ends the test early and still reports what was measured.
-                _ = tokio::signal::ctrl_c(), if !interrupted => {
+                // A first Ctrl-C ends the test early: requests under way finish and what was
+                // measured is reported. A second one does not wait for them.
+                _ = tokio::signal::ctrl_c() => {
+                    if interrupted {
+                        std::process::exit(130);
+                    }
                     interrupted = true;
                     load.stop();
                 }

@@ -272,15 +272,15 @@ impl Load {
         }
     }
 
-    /// Threads to run workers on: one per core the process may use, as wrk runs one event loop
-    /// per thread, and no more than there are connections.
+    /// Runtime threads: one per core the process may use (its CPU affinity counts, so
+    /// `taskset -c 1` means one), and no more than there are connections.
     fn threads(&self) -> usize {
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         cores.min(self.config.connections).max(1)
     }
 
-    /// Runs the test to its bound. Must run inside a tokio runtime: workers are spawned on
-    /// it, so a multi-thread runtime spreads them over its threads.
+    /// Runs the test to its bound. Awaited inside any tokio runtime (it resolves the host and
+    /// waits there); the workers run on a runtime of their own, one thread per core.
     pub async fn run(&self) -> Result<Summary, LoadError> {
         let config = &self.config;
         let address = resolve(&self.target).await?;
@@ -300,45 +300,39 @@ impl Load {
         };
         let template = worker::Template::new(config, &self.target);
         let empty = stats::empty_histogram().map_err(|e| LoadError::Invalid(e.to_string()))?;
-        let started = Instant::now();
-        let (deadline, total) = match config.bound {
-            Bound::Duration(duration) => (started + duration, None),
-            Bound::Requests(requests) => (started + MAX_DURATION, Some(requests)),
+        let (span, total) = match config.bound {
+            Bound::Duration(duration) => (duration, None),
+            Bound::Requests(requests) => (MAX_DURATION, Some(requests)),
         };
         let shared = Arc::new(worker::Shared {
             connect,
             template,
-            schedule: schedule::Schedule::new(started, deadline, total, config.rate),
+            schedule: schedule::Schedule::new(span, total, config.rate),
             timeout: config.timeout,
             live: Arc::clone(&self.live),
         });
         *self.running.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&shared));
         // Dropping this future (a caller's timeout) stops the threads at their next request.
         let _stop = StopOnDrop(Arc::clone(&shared));
-        let threads = self.threads();
-        let mut results = Vec::with_capacity(threads);
-        for thread in 0..threads {
-            let (send, receive) = tokio::sync::oneshot::channel();
-            let workers: Vec<usize> = (thread..config.connections).step_by(threads).collect();
-            let (shared, empty) = (Arc::clone(&shared), empty.clone());
-            std::thread::Builder::new()
-                .name(format!("golive-load-{thread}"))
-                .spawn(move || {
-                    let _ = send.send(run_thread(shared, workers, empty));
-                })
-                .map_err(|error| LoadError::Worker(format!("cannot start a thread: {error}")))?;
-            results.push(receive);
-        }
-        let mut merged = stats::WorkerStats::new(empty);
-        for result in results {
-            let stats = result
-                .await
-                .map_err(|_| LoadError::Worker("a load thread stopped".to_string()))??;
-            merged.merge(stats);
-        }
+        // The load runs in a runtime of its own, on a thread of its own: it neither competes
+        // with nor depends on whatever runtime the caller runs (other checks, a progress bar),
+        // and a runtime cannot be dropped from inside another.
+        let (send, receive) = tokio::sync::oneshot::channel();
+        let (threads, connections) = (self.threads(), config.connections);
+        let worker_shared = Arc::clone(&shared);
+        std::thread::Builder::new()
+            .name("golive-load".to_string())
+            .spawn(move || {
+                let _ = send.send(run_workers(worker_shared, connections, threads, empty));
+            })
+            .map_err(|error| LoadError::Worker(format!("cannot start a thread: {error}")))?;
+        let mut merged = receive
+            .await
+            .map_err(|_| LoadError::Worker("the load thread stopped".to_string()))??;
         // Requests that fell due before the end but found every connection busy were never
         // sent: they are still waiting, as an in-flight request is, and not errors.
         merged.in_flight += shared.schedule.overdue();
+        let started = shared.schedule.start().unwrap_or_else(Instant::now);
         let mut elapsed = merged.last.map_or(Duration::ZERO, |last| last - started);
         if let Bound::Duration(duration) = config.bound {
             elapsed = elapsed.min(duration);
@@ -347,21 +341,23 @@ impl Load {
     }
 }
 
-/// Runs some of the workers on this thread, in a runtime of its own: a current-thread
-/// runtime needs no atomics to hand tasks between threads, and the test neither competes with
-/// nor depends on whatever runtime the caller runs (other checks, a progress bar).
-fn run_thread(
+/// Runs every worker on a multi-thread runtime with one thread per core, as wrk runs one
+/// event loop per thread; see `worker` for why multi-thread even with one core.
+fn run_workers(
     shared: Arc<worker::Shared>,
-    workers: Vec<usize>,
+    connections: usize,
+    threads: usize,
     empty: hdrhistogram::Histogram<u64>,
 ) -> Result<stats::WorkerStats, LoadError> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .thread_name("golive-load")
         .enable_all()
         .build()
         .map_err(|error| LoadError::Worker(format!("cannot start a runtime: {error}")))?;
     runtime.block_on(async {
-        let tasks: Vec<_> = workers
-            .into_iter()
+        shared.schedule.begin(Instant::now());
+        let tasks: Vec<_> = (0..connections)
             .map(|index| {
                 let stats = stats::WorkerStats::new(empty.clone());
                 tokio::spawn(worker::work(Arc::clone(&shared), index, stats))

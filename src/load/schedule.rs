@@ -7,14 +7,18 @@
 //! up in p99 instead of hiding behind the requests that were never sent (coordinated
 //! omission, which a per-connection schedule or a closed model would suffer from).
 
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 #[derive(Debug)]
 pub(crate) struct Schedule {
-    start: Instant,
-    /// The hard end: `duration`, or [`super::MAX_DURATION`] for a `requests` run.
-    deadline: Instant,
+    /// The start and the hard end, set by [`Schedule::begin`] once the workers' runtime is up,
+    /// so that starting it is not counted in the first requests' latency.
+    times: OnceLock<(Instant, Instant)>,
+    /// From the start to the hard end: `duration`, or [`super::MAX_DURATION`] for a
+    /// `requests` run.
+    span: Duration,
     /// `requests`, when that is the bound.
     total: Option<u64>,
     /// Time between two slots in the open model.
@@ -26,15 +30,10 @@ pub(crate) struct Schedule {
 }
 
 impl Schedule {
-    pub(crate) fn new(
-        start: Instant,
-        deadline: Instant,
-        total: Option<u64>,
-        rate: Option<f64>,
-    ) -> Schedule {
+    pub(crate) fn new(span: Duration, total: Option<u64>, rate: Option<f64>) -> Schedule {
         Schedule {
-            start,
-            deadline,
+            times: OnceLock::new(),
+            span,
             total,
             period: rate.map(|rate| Duration::from_secs_f64(1.0 / rate)),
             taken: AtomicU64::new(0),
@@ -42,8 +41,19 @@ impl Schedule {
         }
     }
 
-    pub(crate) fn deadline(&self) -> Instant {
-        self.deadline
+    /// Starts the clock; later calls change nothing.
+    pub(crate) fn begin(&self, now: Instant) {
+        let _ = self.times.set((now, now + self.span));
+    }
+
+    /// When the test started, once it has.
+    pub(crate) fn start(&self) -> Option<Instant> {
+        self.times.get().map(|&(start, _)| start)
+    }
+
+    /// When the test ends at the latest, once it has started.
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        self.times.get().map(|&(_, deadline)| deadline)
     }
 
     /// Ends the test early: requests under way finish, no new one starts.
@@ -55,6 +65,11 @@ impl Schedule {
         self.period.is_none()
     }
 
+    /// Closed model bounded by time: failed connects are retried after a pause.
+    pub(crate) fn backs_off(&self) -> bool {
+        self.period.is_none() && self.total.is_none()
+    }
+
     /// When the next request is due, or `None` when there is none left to send. In the open
     /// model this may be in the future (the worker waits) or in the past (the request is late:
     /// every connection was busy when it fell due). In the closed model it is now.
@@ -62,20 +77,21 @@ impl Schedule {
         if self.stopped.load(Ordering::Relaxed) {
             return None;
         }
+        let &(start, deadline) = self.times.get()?;
         if self.period.is_none() && self.total.is_none() {
             // Closed model bounded by time: nothing to count, so no shared write per request.
             let now = Instant::now();
-            return (now < self.deadline).then_some(now);
+            return (now < deadline).then_some(now);
         }
         let slot = self.taken.fetch_add(1, Ordering::Relaxed);
         if self.total.is_some_and(|total| slot >= total) {
             return None;
         }
         let due = match self.period {
-            Some(period) => self.start + self.offset(slot, period),
+            Some(period) => start + self.offset(slot, period),
             None => Instant::now(),
         };
-        (due < self.deadline).then_some(due)
+        (due < deadline).then_some(due)
     }
 
     /// Open model: slots that fell due before the deadline but that no worker took, because
@@ -84,9 +100,11 @@ impl Schedule {
         let Some(period) = self.period else {
             return 0;
         };
-        let span = self.deadline.saturating_duration_since(self.start);
+        if self.times.get().is_none() {
+            return 0;
+        }
         // Slots k with k × period < span.
-        let mut due = (span.as_secs_f64() / period.as_secs_f64()).ceil() as u64;
+        let mut due = (self.span.as_secs_f64() / period.as_secs_f64()).ceil() as u64;
         if let Some(total) = self.total {
             due = due.min(total);
         }
@@ -107,7 +125,9 @@ mod tests {
     #[test]
     fn open_slots_fall_due_at_the_rate() {
         let start = Instant::now();
-        let schedule = Schedule::new(start, start + Duration::from_secs(1), None, Some(4.0));
+        let schedule = Schedule::new(Duration::from_secs(1), None, Some(4.0));
+        assert_eq!(schedule.next(), None, "nothing is due before the start");
+        schedule.begin(start);
         let due: Vec<Duration> = std::iter::from_fn(|| schedule.next())
             .map(|due| due - start)
             .collect();
@@ -121,8 +141,8 @@ mod tests {
 
     #[test]
     fn untaken_slots_are_overdue() {
-        let start = Instant::now();
-        let schedule = Schedule::new(start, start + Duration::from_secs(1), None, Some(100.0));
+        let schedule = Schedule::new(Duration::from_secs(1), None, Some(100.0));
+        schedule.begin(Instant::now());
         for _ in 0..30 {
             schedule.next();
         }
@@ -132,14 +152,11 @@ mod tests {
     #[test]
     fn request_bound_stops_after_total() {
         let start = Instant::now();
-        let schedule = Schedule::new(start, start + Duration::from_secs(60), Some(3), None);
+        let schedule = Schedule::new(Duration::from_secs(60), Some(3), None);
+        schedule.begin(start);
         assert_eq!(std::iter::from_fn(|| schedule.next()).count(), 3);
-        let open = Schedule::new(
-            start,
-            start + Duration::from_secs(60),
-            Some(3),
-            Some(1000.0),
-        );
+        let open = Schedule::new(Duration::from_secs(60), Some(3), Some(1000.0));
+        open.begin(start);
         assert_eq!(std::iter::from_fn(|| open.next()).count(), 3);
         assert_eq!(open.overdue(), 0);
     }

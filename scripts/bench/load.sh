@@ -1,0 +1,282 @@
+#!/usr/bin/env bash
+# Benchmark of `golive load` against wrk and oha, on one nginx on loopback.
+#
+#   scripts/bench/load.sh [--force]
+#
+# Not part of the tests: it needs a quiet machine and takes about five minutes.
+#
+# Set-up: nginx (worker_processes 1, one small static file) pinned to CPU $SERVER_CPU; every
+# load generator pinned to CPU $CLIENT_CPU, so that generators never compete with the server
+# (on a 2-core machine: nginx on CPU 0, generators on CPU 1, one thread each). Five
+# interleaved rounds of golive, wrk and oha, each with the same connections and duration; the
+# client's CPU time and peak RSS come from /usr/bin/time. Then one golive run of 1M requests
+# for peak memory (and oha's, for comparison).
+#
+# Latency agreement is measured twice. In the closed-model rounds each connection sends its
+# next request when the last is answered, so latency is connections ÷ throughput: a faster
+# client shows lower latency, and p50 there differs between tools by as much as their req/s.
+# So a second comparison runs golive (--rate) and oha (-q, uncorrected) at the same fixed
+# rate, $RATE req/s, well below what the server can take: there the figures measure the same
+# server at the same load, and must agree.
+#
+# Refuses to run (exit 3) when the machine is busy: 1-minute load average above $MAX_LOAD or
+# less than $MIN_IDLE % idle over two seconds; --force runs anyway.
+#
+# Environment: CONNECTIONS (50), DURATION (seconds, 10), ROUNDS (5), RSS_REQUESTS (1000000),
+# RATE (20000), PACED_ROUNDS (3),
+# SERVER_CPU (0), CLIENT_CPU (1), MAX_LOAD (0.5), MIN_IDLE (90), GOLIVE (a built binary),
+# OHA (an oha binary; else oha from PATH, else `cargo install oha` into $OHA_ROOT).
+
+set -euo pipefail
+
+CONNECTIONS=${CONNECTIONS:-50}
+DURATION=${DURATION:-10}
+ROUNDS=${ROUNDS:-5}
+RSS_REQUESTS=${RSS_REQUESTS:-1000000}
+RATE=${RATE:-20000}
+PACED_ROUNDS=${PACED_ROUNDS:-3}
+SERVER_CPU=${SERVER_CPU:-0}
+CLIENT_CPU=${CLIENT_CPU:-1}
+MAX_LOAD=${MAX_LOAD:-0.5}
+MIN_IDLE=${MIN_IDLE:-90}
+OHA_ROOT=${OHA_ROOT:-${TMPDIR:-/tmp}/golive-bench-oha}
+FORCE=0
+
+for arg in "$@"; do
+    case "$arg" in
+        --force) FORCE=1 ;;
+        -h | --help)
+            sed -n '2,/^$/p' "$0" | sed 's/^# \{0,1\}//'
+            exit 0
+            ;;
+        *)
+            echo "load.sh: unknown argument \`$arg\` (try --help)" >&2
+            exit 2
+            ;;
+    esac
+done
+
+die() {
+    echo "load.sh: $*" >&2
+    exit 1
+}
+
+for tool in nginx wrk taskset python3 cargo; do
+    command -v "$tool" > /dev/null || die "needs \`$tool\` (apt-get install nginx-light wrk util-linux python3)"
+done
+[ -x /usr/bin/time ] || die "needs /usr/bin/time (apt-get install time)"
+
+# --- Is the machine quiet enough to measure anything? ---------------------------------------
+cpu_idle_percent() {
+    # Idle share of all CPUs over two seconds, from /proc/stat (idle + iowait).
+    read -r _ a1 a2 a3 a4 a5 a6 a7 a8 _ < /proc/stat
+    sleep 2
+    read -r _ b1 b2 b3 b4 b5 b6 b7 b8 _ < /proc/stat
+    local total=$(((b1 + b2 + b3 + b4 + b5 + b6 + b7 + b8) - (a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8)))
+    local idle=$(((b4 + b5) - (a4 + a5)))
+    echo $((100 * idle / (total > 0 ? total : 1)))
+}
+load1=$(cut -d' ' -f1 /proc/loadavg)
+idle=$(cpu_idle_percent)
+busy=$(python3 -c "print(int($load1 > $MAX_LOAD or $idle < $MIN_IDLE))")
+if [ "$busy" = 1 ]; then
+    echo "load.sh: the machine is busy (load average $load1 > $MAX_LOAD, or idle $idle% < $MIN_IDLE%):" >&2
+    echo "         figures would measure the other work, not the load generators." >&2
+    ps -eo pcpu,comm --sort=-pcpu | head -6 | sed 's/^/         /' >&2
+    if [ "$FORCE" = 0 ]; then
+        echo "         wait for it to calm down, or pass --force" >&2
+        exit 3
+    fi
+    echo "         --force: running anyway" >&2
+fi
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d "${TMPDIR:-/tmp}/golive-bench.XXXXXX")
+
+# --- The binaries ------------------------------------------------------------------------------
+if [ -z "${GOLIVE:-}" ]; then
+    echo "building golive (release)…" >&2
+    (cd "$root" && cargo build --release --quiet --bin golive)
+    GOLIVE="${CARGO_TARGET_DIR:-$root/target}/release/golive"
+fi
+[ -x "$GOLIVE" ] || die "no golive binary at $GOLIVE"
+if [ -z "${OHA:-}" ]; then
+    if command -v oha > /dev/null; then
+        OHA=$(command -v oha)
+    else
+        OHA="$OHA_ROOT/bin/oha"
+        if [ ! -x "$OHA" ]; then
+            echo "installing oha into $OHA_ROOT (once; a few minutes)…" >&2
+            cargo install oha --locked --quiet --root "$OHA_ROOT"
+        fi
+    fi
+fi
+[ -x "$OHA" ] || die "no oha binary at $OHA"
+
+# --- nginx on its own CPU -------------------------------------------------------------------
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p "$work/nginx/logs" "$work/www"
+printf 'hello from nginx\n' > "$work/www/index.html"
+cat > "$work/nginx/nginx.conf" << EOF
+worker_processes 1;
+daemon on;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/logs/error.log;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    # Every generator keeps its connections for the whole run: reconnection policies differ
+    # between tools and are not what is measured here.
+    keepalive_requests 100000000;
+    server {
+        listen 127.0.0.1:$port;
+        location / { root $work/www; }
+    }
+}
+EOF
+cleanup() {
+    if [ -f "$work/nginx/nginx.pid" ]; then
+        kill "$(cat "$work/nginx/nginx.pid")" 2> /dev/null || true
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+taskset -c "$SERVER_CPU" nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" 2> /dev/null
+url="http://127.0.0.1:$port/"
+for _ in $(seq 50); do
+    if python3 -c "import urllib.request; urllib.request.urlopen('$url')" 2> /dev/null; then break; fi
+    sleep 0.1
+done
+
+client() { taskset -c "$CLIENT_CPU" /usr/bin/time -f '%U %S %M' -o "$work/time" "$@"; }
+
+# One line per run: tool round rps requests cpu_seconds rss_kb p50_ms p99_ms
+results="$work/results.tsv"
+run_golive() {
+    client "$GOLIVE" load "$url" -z "${DURATION}s" -c "$CONNECTIONS" -q --format json > "$work/out"
+    python3 - "$1" "$work/out" "$work/time" >> "$results" << 'EOF'
+import json, sys
+d = json.load(open(sys.argv[2])); user, sys_, rss = open(sys.argv[3]).read().split()[-3:]
+print("golive", sys.argv[1], d["rps"], d["requests"], float(user) + float(sys_), rss,
+      d["latency_ms"]["p50"], d["latency_ms"]["p99"], sep="\t")
+EOF
+}
+run_wrk() {
+    client wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$url" > "$work/out"
+    python3 - "$1" "$work/out" "$work/time" >> "$results" << 'EOF'
+import re, sys
+t = open(sys.argv[2]).read(); user, sys_, rss = open(sys.argv[3]).read().split()[-3:]
+def ms(text):
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+requests = int(re.search(r"(\d+) requests in", t).group(1))
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
+p50 = ms(re.search(r"50%\s+(\S+)", t).group(1)); p99 = ms(re.search(r"99%\s+(\S+)", t).group(1))
+print("wrk", sys.argv[1], rps, requests, float(user) + float(sys_), rss, p50, p99, sep="\t")
+EOF
+}
+run_oha() {
+    client "$OHA" -z "${DURATION}s" -c "$CONNECTIONS" --worker-threads 1 --no-tui --output-format json "$url" > "$work/out"
+    python3 - "$1" "$work/out" "$work/time" >> "$results" << 'EOF'
+import json, sys
+d = json.load(open(sys.argv[2])); user, sys_, rss = open(sys.argv[3]).read().split()[-3:]
+s = d["summary"]; p = d["latencyPercentiles"]
+requests = sum(d["statusCodeDistribution"].values())
+print("oha", sys.argv[1], s["requestsPerSec"], requests, float(user) + float(sys_), rss,
+      p["p50"] * 1000, p["p99"] * 1000, sep="\t")
+EOF
+}
+
+echo "golive $("$GOLIVE" --version | cut -d' ' -f2), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2), $("$OHA" --version)" >&2
+echo "nginx $(nginx -v 2>&1 | cut -d/ -f2) on CPU $SERVER_CPU, generators on CPU $CLIENT_CPU ($(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))" >&2
+echo "$ROUNDS rounds × {golive, wrk, oha}, -c $CONNECTIONS, ${DURATION}s each" >&2
+# Warm-up: page cache, nginx's first connections, CPU frequency.
+taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" -d2s "$url" > /dev/null
+for round in $(seq "$ROUNDS"); do
+    # The order rotates so that no tool always runs first or last.
+    case $((round % 3)) in
+        1) order="golive wrk oha" ;;
+        2) order="wrk oha golive" ;;
+        0) order="oha golive wrk" ;;
+    esac
+    for tool in $order; do
+        "run_$tool" "$round"
+        tail -1 "$results" | awk -F'\t' '{printf "  round %s %-6s %9.0f req/s  %6.3f CPU-s  p50 %.3fms  p99 %.3fms\n", $2, $1, $3, $5, $7, $8}' >&2
+    done
+done
+
+echo "fixed rate, $RATE req/s: golive --rate vs oha -q (uncorrected)…" >&2
+paced="$work/paced.tsv"
+for round in $(seq "$PACED_ROUNDS"); do
+    for tool in golive oha; do
+        if [ "$tool" = golive ]; then
+            client "$GOLIVE" load "$url" -z "${DURATION}s" -c "$CONNECTIONS" --rate "$RATE" -q --format json > "$work/out"
+        else
+            client "$OHA" -z "${DURATION}s" -c "$CONNECTIONS" -q "$RATE" --worker-threads 1 --no-tui --output-format json "$url" > "$work/out"
+        fi
+        python3 - "$tool" "$work/out" >> "$paced" << 'EOF'
+import json, sys
+d = json.load(open(sys.argv[2]))
+if sys.argv[1] == "golive":
+    p50, p99, rps = d["latency_ms"]["p50"], d["latency_ms"]["p99"], d["rps"]
+else:
+    p50, p99 = d["latencyPercentiles"]["p50"] * 1000, d["latencyPercentiles"]["p99"] * 1000
+    rps = d["summary"]["requestsPerSec"]
+print(sys.argv[1], rps, p50, p99, sep="\t")
+EOF
+        tail -1 "$paced" | awk -F'\t' '{printf "  round %s %-6s %9.0f req/s  p50 %.3fms  p99 %.3fms\n", r, $1, $2, $3, $4}' r="$round" >&2
+    done
+done
+
+echo "peak RSS for $RSS_REQUESTS requests…" >&2
+client "$GOLIVE" load "$url" -n "$RSS_REQUESTS" -c "$CONNECTIONS" -q --format json > "$work/out"
+golive_rss=$(awk '{print $3}' "$work/time")
+client "$OHA" -n "$RSS_REQUESTS" -c "$CONNECTIONS" --worker-threads 1 --no-tui --output-format quiet "$url" > /dev/null
+oha_rss=$(awk '{print $3}' "$work/time")
+
+python3 - "$results" "$golive_rss" "$oha_rss" "$RSS_REQUESTS" "$(cut -d' ' -f1 /proc/loadavg)" "$paced" "$RATE" << 'EOF'
+import statistics, sys
+rows = [line.split("\t") for line in open(sys.argv[1]).read().splitlines()]
+golive_rss, oha_rss, rss_requests, load = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+paced = [line.split("\t") for line in open(sys.argv[6]).read().splitlines()]
+rate = sys.argv[7]
+def median(tool, column):
+    return statistics.median(float(r[column]) for r in rows if r[0] == tool)
+def cpu_per_100k(tool):
+    return statistics.median(float(r[4]) / float(r[3]) * 1e5 for r in rows if r[0] == tool)
+print()
+print(f"{'':8}{'req/s':>10}{'CPU-s/100k':>12}{'RSS MB':>9}{'p50 ms':>9}{'p99 ms':>9}   (medians)")
+for tool in ("golive", "wrk", "oha"):
+    print(f"{tool:8}{median(tool, 2):10.0f}{cpu_per_100k(tool):12.3f}{median(tool, 5) / 1024:9.1f}"
+          f"{median(tool, 6):9.3f}{median(tool, 7):9.3f}")
+print()
+def verdict(ok):
+    return "PASS" if ok else "MISSED"
+rps = median("golive", 2) / median("wrk", 2)
+cpu = cpu_per_100k("golive") / cpu_per_100k("wrk")
+rss = golive_rss / 1024
+def off(golive, oha):
+    return abs(golive - oha) / oha
+closed50 = off(median("golive", 6), median("oha", 6))
+closed99 = off(median("golive", 7), median("oha", 7))
+def paced_median(tool, column):
+    return statistics.median(float(r[column]) for r in paced if r[0] == tool)
+print(f"{'at ' + rate + ' req/s':18}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}   (medians)")
+for tool in ("golive", "oha"):
+    print(f"{tool:18}{paced_median(tool, 1):10.0f}{paced_median(tool, 2):9.3f}{paced_median(tool, 3):9.3f}")
+print()
+paced50 = off(paced_median("golive", 2), paced_median("oha", 2))
+paced99 = off(paced_median("golive", 3), paced_median("oha", 3))
+rows_out = [
+    ("golive rps ÷ wrk rps", f"{rps:.3f}", "≥ 1.0", rps >= 1.0),
+    ("CPU-s per 100k requests, golive ÷ wrk", f"{cpu:.3f}", "≤ 1.0", cpu <= 1.0),
+    (f"peak RSS for {rss_requests} requests (oha: {oha_rss / 1024:.0f} MB)", f"{rss:.1f} MB", "≤ 20 MB", rss <= 20),
+    (f"p50 vs oha at {rate} req/s", f"{paced50 * 100:.1f}%", "≤ 10%", paced50 <= 0.10),
+    (f"p99 vs oha at {rate} req/s", f"{paced99 * 100:.1f}%", "≤ 25%", paced99 <= 0.25),
+    ("p50 vs oha, closed model (req/s differ)", f"{closed50 * 100:.1f}%", "≤ 10%", closed50 <= 0.10),
+    ("p99 vs oha, closed model (req/s differ)", f"{closed99 * 100:.1f}%", "≤ 25%", closed99 <= 0.25),
+]
+for name, value, target, ok in rows_out:
+    print(f"{name:50}{value:>10}   target {target:8} {verdict(ok)}")
+print(f"\n1-minute load average at the end: {load}")
+EOF
