@@ -23,7 +23,7 @@
 # less than $MIN_IDLE % idle over two seconds; --force runs anyway.
 #
 # Environment: CONNECTIONS (50), DURATION (seconds, 10), ROUNDS (5), RSS_REQUESTS (1000000),
-# RATE (20000), PACED_ROUNDS (3),
+# RATE (20000), PACED_ROUNDS (as ROUNDS),
 # SERVER_CPU (0), CLIENT_CPU (1), MAX_LOAD (0.5), MIN_IDLE (90), GOLIVE (a built binary),
 # OHA (an oha binary; else oha from PATH, else `cargo install oha` into $OHA_ROOT).
 
@@ -34,7 +34,7 @@ DURATION=${DURATION:-10}
 ROUNDS=${ROUNDS:-5}
 RSS_REQUESTS=${RSS_REQUESTS:-1000000}
 RATE=${RATE:-20000}
-PACED_ROUNDS=${PACED_ROUNDS:-3}
+PACED_ROUNDS=${PACED_ROUNDS:-$ROUNDS}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 MAX_LOAD=${MAX_LOAD:-0.5}
@@ -208,7 +208,9 @@ done
 echo "fixed rate, $RATE req/s: golive --rate vs oha -q (uncorrected)…" >&2
 paced="$work/paced.tsv"
 for round in $(seq "$PACED_ROUNDS"); do
-    for tool in golive oha; do
+    order="golive oha"
+    [ $((round % 2)) = 0 ] && order="oha golive"
+    for tool in $order; do
         if [ "$tool" = golive ]; then
             client "$GOLIVE" load "$url" -z "${DURATION}s" -c "$CONNECTIONS" --rate "$RATE" -q --format json > "$work/out"
         else

@@ -47,6 +47,23 @@ pub struct SectionGroup<'a> {
     pub items: Vec<usize>,
 }
 
+impl SectionGroup<'_> {
+    /// The section's own heading, or a stand-in for items above the first heading.
+    pub fn name(&self) -> &str {
+        self.path
+            .last()
+            .map_or("(before the first heading)", String::as_str)
+    }
+
+    /// `, 2 failed` when any item failed, for progress lines; empty otherwise.
+    pub fn failed_note(&self) -> String {
+        match self.summary.failed {
+            0 => String::new(),
+            failed => format!(", {failed} failed"),
+        }
+    }
+}
+
 impl<'a> GateView<'a> {
     /// Resolves and decides `checklist` against `state` on `today` (`YYYY-MM-DD`).
     pub fn new(

@@ -239,16 +239,9 @@ fn progress(out: &mut String, view: &GateView<'_>) {
     );
     for group in &view.sections {
         let depth = group.path.len().saturating_sub(1);
-        let name = group
-            .path
-            .last()
-            .map_or("(before the first heading)", String::as_str);
+        let name = group.name();
         let s = &group.summary;
-        let failed = if s.failed > 0 {
-            format!(", {} failed", s.failed)
-        } else {
-            String::new()
-        };
+        let failed = group.failed_note();
         let _ = writeln!(
             out,
             "<tr><td>{}{}</td><td>{}</td><td>{}/{} ({}%){failed}</td></tr>",

@@ -15,16 +15,9 @@ pub fn render(view: &GateView<'_>) -> String {
     out.push_str("\n## Checklist\n");
     for group in &view.sections {
         let depth = group.path.len().max(1);
-        let name = group
-            .path
-            .last()
-            .map_or("(before the first heading)", String::as_str);
+        let name = group.name();
         let s = &group.summary;
-        let failed = if s.failed > 0 {
-            format!(", {} failed", s.failed)
-        } else {
-            String::new()
-        };
+        let failed = group.failed_note();
         let _ = writeln!(
             out,
             "\n{} {} — {}/{} ({}%){failed}\n",
