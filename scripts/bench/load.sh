@@ -236,7 +236,7 @@ golive_rss=$(awk '{print $3}' "$work/time")
 client "$OHA" -n "$RSS_REQUESTS" -c "$CONNECTIONS" --worker-threads 1 --no-tui --output-format quiet "$url" > /dev/null
 oha_rss=$(awk '{print $3}' "$work/time")
 
-python3 - "$results" "$golive_rss" "$oha_rss" "$RSS_REQUESTS" "$(cut -d' ' -f1 /proc/loadavg)" "$paced" "$RATE" << 'EOF'
+python3 - "$results" "$golive_rss" "$oha_rss" "$RSS_REQUESTS" "$(cut -d' ' -f1 /proc/loadavg)" "$paced" "$RATE" "$MAX_LOAD" << 'EOF'
 import statistics, sys
 rows = [line.split("\t") for line in open(sys.argv[1]).read().splitlines()]
 golive_rss, oha_rss, rss_requests, load = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
@@ -281,4 +281,7 @@ rows_out = [
 for name, value, target, ok in rows_out:
     print(f"{name:50}{value:>10}   target {target:8} {verdict(ok)}")
 print(f"\n1-minute load average at the end: {load}")
+if float(load) > 2 * float(sys.argv[8]):
+    print("warning: the machine got busy during the run; rounds with a sudden drop in req/s "
+          "for every tool were disturbed, and the medians with them")
 EOF
