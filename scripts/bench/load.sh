@@ -171,7 +171,9 @@ def ms(text):
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 requests = int(re.search(r"(\d+) requests in", t).group(1))
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
-p50 = ms(re.search(r"50%\s+(\S+)", t).group(1)); p99 = ms(re.search(r"99%\s+(\S+)", t).group(1))
+# Anchored: a "+/- Stdev" column such as 66.50% must not read as the 50th percentile.
+p50 = ms(re.search(r"^\s*50%\s+(\S+)", t, re.M).group(1))
+p99 = ms(re.search(r"^\s*99%\s+(\S+)", t, re.M).group(1))
 print("wrk", sys.argv[1], rps, requests, float(user) + float(sys_), rss, p50, p99, sep="\t")
 EOF
 }

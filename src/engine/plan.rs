@@ -25,7 +25,7 @@ pub const COMMON_KEYS: &[KeyDoc] = &[
     },
     KeyDoc {
         name: "probe",
-        kind: KeyKind::Choice(&["http", "tls", "tcp", "dns", "command", "file"]),
+        kind: KeyKind::Choice(&["http", "tls", "tcp", "dns", "command", "file", "load"]),
         required: true,
         doc: "what verifies the item",
     },

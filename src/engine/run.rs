@@ -105,13 +105,14 @@ async fn run_check(
             // Boxed so that the tasks waiting for a slot stay small: a probe's future takes
             // kilobytes, and only `jobs` of them exist at once (10,000 checks: 28 MB → 5 MB).
             let probe = Box::pin(check.spec.run(context, check.timeout));
-            // Probes honour their timeout; this bound only guards against one that does not.
-            match tokio::time::timeout(check.timeout + Duration::from_secs(1), probe).await {
+            // Probes honour their limit; this bound only guards against one that does not. A
+            // load check's limit is its own bound, not the per-request `timeout`.
+            let limit = check.spec.time_limit(check.timeout);
+            match tokio::time::timeout(limit + Duration::from_secs(1), probe).await {
                 Ok(outcome) => outcome,
-                Err(_) => Outcome::with_problem(format!(
-                    "timed out after {}",
-                    Value::Duration(check.timeout)
-                )),
+                Err(_) => {
+                    Outcome::with_problem(format!("timed out after {}", Value::Duration(limit)))
+                }
             }
         };
         let outcome = redact(outcome, secrets);

@@ -510,3 +510,40 @@ async fn golive_load_reports_and_gates_on_expect() {
         "{stderr}"
     );
 }
+
+/// A load check runs for its own bound even when it is longer than the per-request
+/// `timeout`: the engine must not cut it at `timeout`.
+#[test]
+fn a_load_check_outlives_its_request_timeout() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let port = listener.local_addr().unwrap().port();
+    runtime.spawn(async move {
+        let app = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
+        let _ = axum::serve(listener, app).await;
+    });
+    let sandbox = crate::support::Sandbox::new();
+    sandbox.write("c.md", "# L\n- [ ] load holds\n");
+    sandbox.write(
+        "golive.toml",
+        format!(
+            "[[check]]\nitem = \"load-holds\"\nprobe = \"load\"\nurl = \"http://127.0.0.1:{port}/\"\nduration = \"2500ms\"\nconnections = 2\ntimeout = \"1s\"\n"
+        ),
+    );
+    let started = std::time::Instant::now();
+    let output = sandbox
+        .golive()
+        .args(["check", "c.md", "-q", "--format", "json"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(0), "{json}");
+    assert!(started.elapsed() >= std::time::Duration::from_millis(2400));
+    assert_eq!(
+        json["results"][0]["problem"],
+        serde_json::Value::Null,
+        "{json}"
+    );
+}
