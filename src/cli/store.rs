@@ -63,14 +63,26 @@ impl Opened {
         items: usize,
         actor: &str,
     ) -> Option<NewEvent> {
-        let sha = hex::encode(Sha256::digest(bytes));
-        (state.imported_sha256.as_deref() != Some(sha.as_str())).then(|| NewEvent {
+        let event = self.import(bytes, items, actor);
+        let sha = event
+            .payload
+            .get("sha256")
+            .and_then(serde_json::Value::as_str);
+        (state.imported_sha256.as_deref() != sha).then_some(event)
+    }
+
+    /// The `import` event recording these bytes as the checklist's current version.
+    pub(super) fn import(&self, bytes: &[u8], items: usize, actor: &str) -> NewEvent {
+        NewEvent {
             checklist: self.key.clone(),
             kind: Kind::Import,
             item: None,
             actor: actor.to_string(),
-            payload: serde_json::json!({ "sha256": sha, "items": items }),
-        })
+            payload: serde_json::json!({
+                "sha256": hex::encode(Sha256::digest(bytes)),
+                "items": items,
+            }),
+        }
     }
 }
 

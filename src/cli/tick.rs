@@ -57,16 +57,7 @@ pub(super) fn run(
         actor: who.clone(),
         payload: serde_json::json!({ "done": wanted }),
     });
-    events.push(NewEvent {
-        checklist: opened.key.clone(),
-        kind: Kind::Import,
-        item: None,
-        actor: who.clone(),
-        payload: serde_json::json!({
-            "sha256": hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&edited)),
-            "items": items,
-        }),
-    });
+    events.push(opened.import(&edited, items, &who));
     opened.append(events).map_err(|error| {
         error.context(format!(
             "`{shown}` was {verb} but the tick could not be recorded"
