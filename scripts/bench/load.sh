@@ -95,9 +95,9 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/golive-bench.XXXXXX")
 
 # --- The binaries ------------------------------------------------------------------------------
 if [ -z "${GOLIVE:-}" ]; then
-    echo "building golive (release)…" >&2
-    (cd "$root" && cargo build --release --quiet --bin golive)
-    GOLIVE="${CARGO_TARGET_DIR:-$root/target}/release/golive"
+    echo "building golive (--profile release-lto, as distributed)…" >&2
+    (cd "$root" && cargo build --profile release-lto --quiet --bin golive)
+    GOLIVE="${CARGO_TARGET_DIR:-$root/target}/release-lto/golive"
 fi
 [ -x "$GOLIVE" ] || die "no golive binary at $GOLIVE"
 if [ -z "${OHA:-}" ]; then

@@ -16,7 +16,7 @@
 #   PEER_CONFIGS="1:32 2:32 2:64 2:128"   wrk threads:connections to try; the best is the peer's
 #   PEER_DURATION=6          seconds per wrk run (must cover >= N probes; checked)
 #   NGINX_WORKERS=2          nginx worker_processes
-#   GOLIVE_BIN=path          use this binary instead of `cargo build --release`
+#   GOLIVE_BIN=path          use this binary instead of `cargo build --profile release-lto`
 #   KEEP_STORE=0             1: keep golive's event store (.golive/state.db beside the checklist)
 #                            across runs, so each run also reads the history of the runs
 #                            before it; 0 (default): every run starts from an empty store, as
@@ -70,9 +70,9 @@ BLACKBOX=$(command -v prometheus-blackbox-exporter)
 if [[ -n ${GOLIVE_BIN:-} ]]; then
     golive=$(realpath "$GOLIVE_BIN")
 else
-    say "building golive (cargo build --release)…"
-    (cd "$repo" && cargo build --release --quiet)
-    golive=$repo/target/release/golive
+    say "building golive (cargo build --profile release-lto, as distributed)…"
+    (cd "$repo" && cargo build --profile release-lto --quiet)
+    golive=$repo/target/release-lto/golive
 fi
 [[ -x $golive ]] || die "no golive binary at $golive"
 
