@@ -12,19 +12,17 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, Version};
 use axum::routing::get;
-use golive::checklist::toml;
-use golive::expr::{Condition, Value};
+use golive::expr::Value;
 use golive::probe::Outcome;
 use golive::probe::load::LoadSpec;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::support::Sandbox;
+use crate::support::{Sandbox, assert_all_hold, assert_holds, check_fields};
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 
 fn spec(keys: &str) -> LoadSpec {
-    let mut config = toml::parse(&format!("[[check]]\n{keys}\n")).expect("valid TOML");
-    let mut fields = config.checks.remove(0);
+    let mut fields = check_fields(keys);
     let spec = LoadSpec::from_fields(&mut fields).expect("a valid load check");
     assert!(fields.is_empty(), "the probe left keys behind: {fields:?}");
     spec
@@ -46,17 +44,6 @@ fn duration(outcome: &Outcome, metric: &str) -> Duration {
         Some(Value::Duration(d)) => *d,
         other => panic!("`{metric}` is not a duration: {other:?}\n{outcome:?}"),
     }
-}
-
-fn assert_holds(outcome: &Outcome, condition: &str) {
-    let verdict = Condition::parse(condition)
-        .expect("a valid condition")
-        .evaluate(&outcome.observed);
-    assert!(
-        verdict.is_pass(),
-        "`{condition}` should hold: {verdict:?}\nobserved: {:?}",
-        outcome.observed
-    );
 }
 
 /// Counts the requests it answers; `/fail-every-10th` answers 500 to one request in ten,
@@ -142,9 +129,7 @@ async fn closed_model_sends_exactly_the_requests_asked() {
         duration(&outcome, "max"),
     );
     assert!(p50 <= p99 && p99 <= max, "{p50:?} {p99:?} {max:?}");
-    for default in golive::probe::load::DOC.default_expect {
-        assert_holds(&outcome, default);
-    }
+    assert_all_hold(&outcome, golive::probe::load::DOC.default_expect);
     let Some(Value::Json(histogram)) = outcome.observed.get("histogram") else {
         panic!("no histogram: {outcome:?}");
     };
@@ -350,10 +335,7 @@ async fn http2_is_spoken_when_asked() {
 
 #[test]
 fn a_load_check_needs_exactly_one_bound() {
-    let errors = |keys: &str| {
-        let mut config = toml::parse(&format!("[[check]]\n{keys}\n")).expect("valid TOML");
-        LoadSpec::from_fields(&mut config.checks[0]).expect_err("rejected")
-    };
+    let errors = |keys: &str| LoadSpec::from_fields(&mut check_fields(keys)).expect_err("rejected");
     let none = errors("url = \"http://127.0.0.1:1/\"");
     assert!(none[0].message.contains("needs a bound"), "{none:?}");
     let both = errors("url = \"http://127.0.0.1:1/\"\nduration = \"1s\"\nrequests = 5");

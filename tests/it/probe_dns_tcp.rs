@@ -4,10 +4,8 @@
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use golive::checklist::toml::{Fields, parse};
 use golive::diagnostic::Diagnostic;
-use golive::expr::{Condition, Observations, Verdict};
-use golive::probe::Outcome;
+use golive::expr::Verdict;
 use golive::probe::dns::{self, DnsSpec};
 use golive::probe::tcp::{self, TcpSpec};
 use hickory_proto::op::{Message, MessageType, ResponseCode};
@@ -16,31 +14,9 @@ use hickory_proto::rr::{Name, RData, Record, RecordType};
 use tokio::net::{TcpListener, TcpSocket, TcpStream, UdpSocket};
 use tokio::task::JoinHandle;
 
+use crate::support::{assert_all_hold, check_fields, verdict};
+
 const TIMEOUT: Duration = Duration::from_secs(2);
-
-/// The keys of one `[[check]]` holding `body`.
-fn fields(body: &str) -> Fields {
-    parse(&format!("[[check]]\n{body}\n"))
-        .expect("valid TOML")
-        .checks
-        .remove(0)
-}
-
-fn verdict(condition: &str, observed: &Observations) -> Verdict {
-    Condition::parse(condition)
-        .expect("a valid condition")
-        .evaluate(observed)
-}
-
-fn assert_holds(outcome: &Outcome, conditions: &[&str]) {
-    for condition in conditions {
-        let verdict = verdict(condition, &outcome.observed);
-        assert!(
-            verdict.is_pass(),
-            "`{condition}`: {verdict:?} in {outcome:?}"
-        );
-    }
-}
 
 fn only_error(result: Result<impl std::fmt::Debug, Vec<Diagnostic>>) -> Diagnostic {
     let mut errors = result.expect_err("a load error");
@@ -51,7 +27,8 @@ fn only_error(result: Result<impl std::fmt::Debug, Vec<Diagnostic>>) -> Diagnost
 // --- tcp -----------------------------------------------------------------------------------
 
 fn tcp_spec(host: &str) -> TcpSpec {
-    TcpSpec::from_fields(&mut fields(&format!("host = \"{host}\""))).expect("a valid tcp check")
+    TcpSpec::from_fields(&mut check_fields(&format!("host = \"{host}\"")))
+        .expect("a valid tcp check")
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -62,8 +39,8 @@ async fn tcp_open_port_is_open_with_a_connect_time() {
     assert_eq!(spec.target(), format!("127.0.0.1:{port}"));
     let outcome = spec.run(TIMEOUT).await;
     assert_eq!(outcome.problem, None);
-    assert_holds(&outcome, &["open == true", "connect_time < 2s"]);
-    assert_holds(&outcome, tcp::DOC.default_expect);
+    assert_all_hold(&outcome, &["open == true", "connect_time < 2s"]);
+    assert_all_hold(&outcome, tcp::DOC.default_expect);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -74,8 +51,8 @@ async fn tcp_refused_port_is_closed_without_a_problem() {
     };
     let outcome = tcp_spec(&format!("127.0.0.1:{port}")).run(TIMEOUT).await;
     assert_eq!(outcome.problem, None, "a refused port is an answer");
-    assert_holds(&outcome, &["open == false", "connect_time not exists"]);
-    let default = verdict(tcp::DOC.default_expect[0], &outcome.observed);
+    assert_all_hold(&outcome, &["open == false", "connect_time not exists"]);
+    let default = verdict(&outcome, tcp::DOC.default_expect[0]);
     assert_eq!(default, Verdict::Fail("open false != true".into()));
 }
 
@@ -91,7 +68,7 @@ async fn tcp_ipv6_loopback_in_brackets() {
     assert_eq!(spec.target(), format!("[::1]:{port}"));
     let outcome = spec.run(TIMEOUT).await;
     assert_eq!(outcome.problem, None);
-    assert_holds(&outcome, &["open == true"]);
+    assert_all_hold(&outcome, &["open == true"]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -131,13 +108,13 @@ async fn tcp_unanswered_connect_times_out_as_filtered() {
         outcome.problem.as_deref(),
         Some("no answer within 300ms (filtered?)")
     );
-    assert_holds(&outcome, &["open == false"]);
+    assert_all_hold(&outcome, &["open == false"]);
 }
 
 #[test]
 fn tcp_host_is_checked_at_load() {
     let error = |host: &str| {
-        only_error(TcpSpec::from_fields(&mut fields(&format!(
+        only_error(TcpSpec::from_fields(&mut check_fields(&format!(
             "host = \"{host}\""
         ))))
     };
@@ -171,13 +148,14 @@ fn tcp_host_is_checked_at_load() {
     );
 
     let source = "[[check]]\nprobe = \"tcp\"\n";
-    let absent = only_error(TcpSpec::from_fields(&mut fields("probe = \"tcp\"")));
+    let absent = only_error(TcpSpec::from_fields(&mut check_fields("probe = \"tcp\"")));
     assert_eq!(absent.message, "missing key `host`");
     assert_eq!(absent.line_col(source).0, 1);
 
     let text = "[[check]]\nhost = \"db:99999\"\n";
-    let mut config = parse(text).unwrap();
-    let located = only_error(TcpSpec::from_fields(&mut config.checks[0]));
+    let located = only_error(TcpSpec::from_fields(&mut check_fields(
+        "host = \"db:99999\"",
+    )));
     assert_eq!(located.line_col(text), (2, 8));
 }
 
@@ -218,7 +196,7 @@ impl DnsServer {
     }
 
     fn spec(&self, keys: &str) -> DnsSpec {
-        DnsSpec::from_fields(&mut fields(&format!(
+        DnsSpec::from_fields(&mut check_fields(&format!(
             "server = \"{}\"\n{keys}",
             self.address
         )))
@@ -308,7 +286,7 @@ async fn dns_a_record_lists_addresses() {
     );
     let outcome = spec.run(TIMEOUT).await;
     assert_eq!(outcome.problem, None);
-    assert_holds(
+    assert_all_hold(
         &outcome,
         &[
             "resolves == true",
@@ -318,8 +296,8 @@ async fn dns_a_record_lists_addresses() {
             "count == 2",
         ],
     );
-    assert_holds(&outcome, dns::DOC.default_expect);
-    assert!(!verdict("addresses contains \"10.9.9.9\"", &outcome.observed).is_pass());
+    assert_all_hold(&outcome, dns::DOC.default_expect);
+    assert!(!verdict(&outcome, "addresses contains \"10.9.9.9\"").is_pass());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -330,7 +308,7 @@ async fn dns_aaaa_and_names_in_any_case() {
         .run(TIMEOUT)
         .await;
     assert_eq!(outcome.problem, None);
-    assert_holds(
+    assert_all_hold(
         &outcome,
         &[
             "resolves == true",
@@ -348,7 +326,7 @@ async fn dns_mx_and_txt_records_read_as_text() {
         .run(TIMEOUT)
         .await;
     assert_eq!(mx.problem, None);
-    assert_holds(
+    assert_all_hold(
         &mx,
         &[
             "records contains \"10 mail.example.test.\"",
@@ -360,7 +338,7 @@ async fn dns_mx_and_txt_records_read_as_text() {
         .spec("name = \"example.test\"\ntype = \"TXT\"")
         .run(TIMEOUT)
         .await;
-    assert_holds(&txt, &["records contains \"v=spf1 -all\"", "count == 1"]);
+    assert_all_hold(&txt, &["records contains \"v=spf1 -all\"", "count == 1"]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -371,13 +349,13 @@ async fn dns_alias_chains_keep_only_the_asked_type() {
         .run(TIMEOUT)
         .await;
     assert_eq!(a.problem, None);
-    assert_holds(&a, &["addresses contains \"10.1.2.3\"", "count == 2"]);
-    assert!(!verdict("records contains \"api.example.test.\"", &a.observed).is_pass());
+    assert_all_hold(&a, &["addresses contains \"10.1.2.3\"", "count == 2"]);
+    assert!(!verdict(&a, "records contains \"api.example.test.\"").is_pass());
     let cname = server
         .spec("name = \"www.example.test\"\ntype = \"CNAME\"")
         .run(TIMEOUT)
         .await;
-    assert_holds(
+    assert_all_hold(
         &cname,
         &["records contains \"api.example.test.\"", "count == 1"],
     );
@@ -394,17 +372,17 @@ async fn dns_nxdomain_and_empty_answers_do_not_resolve_without_a_problem() {
         missing.problem, None,
         "a name that does not exist is an answer"
     );
-    assert_holds(&missing, &["resolves == false", "count == 0"]);
-    let default = verdict(dns::DOC.default_expect[0], &missing.observed);
+    assert_all_hold(&missing, &["resolves == false", "count == 0"]);
+    let default = verdict(&missing, dns::DOC.default_expect[0]);
     assert_eq!(default, Verdict::Fail("resolves false != true".into()));
-    assert!(!verdict("addresses contains \"10.1.2.3\"", &missing.observed).is_pass());
+    assert!(!verdict(&missing, "addresses contains \"10.1.2.3\"").is_pass());
 
     let no_mx = server
         .spec("name = \"api.example.test\"\ntype = \"MX\"")
         .run(TIMEOUT)
         .await;
     assert_eq!(no_mx.problem, None);
-    assert_holds(&no_mx, &["resolves == false", "count == 0"]);
+    assert_all_hold(&no_mx, &["resolves == false", "count == 0"]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -425,7 +403,7 @@ async fn dns_server_with_nothing_listening_is_a_problem() {
         let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         socket.local_addr().unwrap()
     };
-    let spec = DnsSpec::from_fields(&mut fields(&format!(
+    let spec = DnsSpec::from_fields(&mut check_fields(&format!(
         "name = \"api.example.test\"\nserver = \"{address}\""
     )))
     .unwrap();
@@ -436,13 +414,9 @@ async fn dns_server_with_nothing_listening_is_a_problem() {
         "took {:?}",
         started.elapsed()
     );
-    let problem = outcome.problem.unwrap();
+    let problem = outcome.problem.as_deref().unwrap();
     assert!(problem.contains(&format!("`{address}`")), "{problem}");
-    assert!(
-        verdict("resolves == true", &outcome.observed)
-            .message()
-            .is_some()
-    );
+    assert!(verdict(&outcome, "resolves == true").message().is_some());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -450,7 +424,7 @@ async fn dns_silent_server_times_out() {
     // Bound but never answering: queries are swallowed, as by a firewall.
     let silent = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let address = silent.local_addr().unwrap();
-    let spec = DnsSpec::from_fields(&mut fields(&format!(
+    let spec = DnsSpec::from_fields(&mut check_fields(&format!(
         "name = \"api.example.test\"\nserver = \"{address}\""
     )))
     .unwrap();
@@ -468,7 +442,7 @@ async fn dns_silent_server_times_out() {
 
 #[test]
 fn dns_keys_are_checked_at_load() {
-    let error = |body: &str| only_error(DnsSpec::from_fields(&mut fields(body)));
+    let error = |body: &str| only_error(DnsSpec::from_fields(&mut check_fields(body)));
     assert_eq!(error("type = \"A\"").message, "missing key `name`");
     let typo = error("name = \"example.test\"\ntype = \"MXX\"");
     assert_eq!(typo.message, "unsupported record type `MXX`");
@@ -490,17 +464,18 @@ fn dns_keys_are_checked_at_load() {
     assert_eq!(error("name = \"\"").message, "invalid DNS name ``");
 
     // Every key is reported at once.
-    let all = DnsSpec::from_fields(&mut fields("type = \"MXX\"\nserver = \"nope\"")).unwrap_err();
+    let all =
+        DnsSpec::from_fields(&mut check_fields("type = \"MXX\"\nserver = \"nope\"")).unwrap_err();
     assert_eq!(all.len(), 3, "{all:?}");
 
-    let bare = DnsSpec::from_fields(&mut fields(
+    let bare = DnsSpec::from_fields(&mut check_fields(
         "name = \"_dmarc.example.test\"\nserver = \"10.0.0.2\"",
     ))
     .unwrap();
     assert_eq!(bare.server, Some("10.0.0.2:53".parse().unwrap()));
     assert_eq!(bare.record_type, RecordType::A);
     assert_eq!(bare.target(), "_dmarc.example.test A @10.0.0.2:53");
-    let v6 = DnsSpec::from_fields(&mut fields(
+    let v6 = DnsSpec::from_fields(&mut check_fields(
         "name = \"x.test\"\nserver = \"[::1]:5353\"\ntype = \"ns\"",
     ))
     .unwrap();

@@ -13,19 +13,17 @@ use axum::routing::{any, get};
 use axum::serve::ListenerExt;
 use golive::checklist::toml;
 use golive::diagnostic::Diagnostic;
-use golive::expr::Condition;
 use golive::probe::http::{BODY_CAP, DOC, HttpSpec};
 use golive::probe::{Context, Outcome};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::support::Sandbox;
+use crate::support::{Sandbox, assert_all_hold, assert_fails, assert_holds, check_fields};
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Builds a spec from the keys of one `[[check]]`, as `golive.toml` would give them.
 fn spec(keys: &str) -> HttpSpec {
-    let mut config = toml::parse(&format!("[[check]]\n{keys}\n")).expect("valid TOML");
-    let mut fields = config.checks.remove(0);
+    let mut fields = check_fields(keys);
     let spec = HttpSpec::from_fields(&mut fields).expect("a valid http check");
     assert!(fields.is_empty(), "the probe left keys behind: {fields:?}");
     spec
@@ -41,29 +39,6 @@ fn load_errors(keys: &str) -> (String, Vec<Diagnostic>) {
 
 async fn probe(keys: &str) -> Outcome {
     spec(keys).run(&Context::default(), TIMEOUT).await
-}
-
-fn assert_holds(outcome: &Outcome, condition: &str) {
-    let verdict = Condition::parse(condition)
-        .expect("a valid condition")
-        .evaluate(&outcome.observed);
-    assert!(
-        verdict.is_pass(),
-        "`{condition}` should hold: {verdict:?}\nproblem: {:?}\nobserved: {:?}",
-        outcome.problem,
-        outcome.observed
-    );
-}
-
-fn assert_fails(outcome: &Outcome, condition: &str) {
-    let verdict = Condition::parse(condition)
-        .expect("a valid condition")
-        .evaluate(&outcome.observed);
-    assert!(
-        !verdict.is_pass(),
-        "`{condition}` should fail; observed: {:?}",
-        outcome.observed
-    );
 }
 
 fn problem(outcome: &Outcome) -> &str {
@@ -144,9 +119,7 @@ async fn status_body_size_and_headers_are_observed() {
     assert_holds(&ok, "header.content-type contains \"text/plain\"");
     assert_holds(&ok, &format!("url == \"http://{server}/ok\""));
     assert_holds(&ok, "json not exists");
-    for default in DOC.default_expect {
-        assert_holds(&ok, default);
-    }
+    assert_all_hold(&ok, DOC.default_expect);
 
     let failed = probe(&format!("url = \"http://{server}/fail\"")).await;
     assert_eq!(

@@ -4,24 +4,19 @@
 use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
 
-use golive::checklist::toml;
-use golive::expr::{Condition, Value};
+use golive::expr::Value;
 use golive::probe::command::CommandSpec;
 use golive::probe::file::FileSpec;
 use serde_json::Value as Json;
 
-use crate::support::Sandbox;
+use crate::support::{Sandbox, check_fields, verdict};
 
 fn command(snippet: &str) -> CommandSpec {
-    let mut config = toml::parse(&format!("[[check]]\n{snippet}\n")).expect("valid TOML");
-    CommandSpec::from_fields(&mut config.checks[0]).expect("valid command check")
+    CommandSpec::from_fields(&mut check_fields(snippet)).expect("valid command check")
 }
 
 fn holds(condition: &str, outcome: &golive::probe::Outcome) -> Result<(), String> {
-    let verdict = Condition::parse(condition)
-        .expect("valid condition")
-        .evaluate(&outcome.observed);
-    match verdict.message() {
+    match verdict(outcome, condition).message() {
         None => Ok(()),
         Some(message) => Err(message.to_string()),
     }
@@ -125,8 +120,7 @@ async fn command_that_backgrounds_a_process_still_finishes() {
 }
 
 fn file(snippet: &str) -> FileSpec {
-    let mut config = toml::parse(&format!("[[check]]\n{snippet}\n")).expect("valid TOML");
-    FileSpec::from_fields(&mut config.checks[0]).expect("valid file check")
+    FileSpec::from_fields(&mut check_fields(snippet)).expect("valid file check")
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use golive::checklist::toml::parse;
-use golive::expr::{Condition, Value, Verdict, Version};
+use golive::expr::{Value, Verdict, Version};
 use golive::probe::Outcome;
 use golive::probe::tls::{DOC, TlsSpec};
 use rcgen::{
@@ -19,7 +19,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpListener;
 
-use crate::support::Sandbox;
+use crate::support::{Sandbox, check_fields, verdict};
 
 const DAY: i64 = 86_400;
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -119,15 +119,8 @@ async fn serve(identity: Identity, versions: &[&'static SupportedProtocolVersion
 
 /// A tls check as an operator writes it in `golive.toml`.
 fn spec(keys: &str) -> TlsSpec {
-    let text = format!("[[check]]\nitem = \"ssl-certificates\"\nprobe = \"tls\"\n{keys}\n");
-    let mut config = parse(&text).expect("valid TOML");
-    TlsSpec::from_fields(&mut config.checks[0]).expect("a valid tls check")
-}
-
-fn verdict(outcome: &Outcome, condition: &str) -> Verdict {
-    Condition::parse(condition)
-        .expect("a valid condition")
-        .evaluate(&outcome.observed)
+    let keys = format!("item = \"ssl-certificates\"\nprobe = \"tls\"\n{keys}");
+    TlsSpec::from_fields(&mut check_fields(&keys)).expect("a valid tls check")
 }
 
 fn days_left(outcome: &Outcome) -> f64 {

@@ -3,6 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use golive::checklist::toml::{self, Fields};
+use golive::expr::{Condition, Verdict};
+use golive::probe::Outcome;
 
 pub(crate) const SEEDS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/seeds");
 
@@ -66,4 +69,47 @@ pub(crate) fn status_json(path: &Path) -> serde_json::Value {
         String::from_utf8_lossy(&output.stderr)
     );
     serde_json::from_slice(&output.stdout).expect("status prints JSON")
+}
+
+/// The keys of one `[[check]]` holding `keys`, as `golive.toml` hands them to a probe.
+pub(crate) fn check_fields(keys: &str) -> Fields {
+    toml::parse(&format!("[[check]]\n{keys}\n"))
+        .expect("valid TOML")
+        .checks
+        .remove(0)
+}
+
+/// What `condition` says of what a probe observed.
+pub(crate) fn verdict(outcome: &Outcome, condition: &str) -> Verdict {
+    Condition::parse(condition)
+        .expect("a valid condition")
+        .evaluate(&outcome.observed)
+}
+
+/// Fails the test, with what the probe observed, unless `condition` holds.
+pub(crate) fn assert_holds(outcome: &Outcome, condition: &str) {
+    let verdict = verdict(outcome, condition);
+    assert!(
+        verdict.is_pass(),
+        "`{condition}` should hold: {verdict:?}\nproblem: {:?}\nobserved: {:?}",
+        outcome.problem,
+        outcome.observed
+    );
+}
+
+/// [`assert_holds`] for each of `conditions`.
+pub(crate) fn assert_all_hold(outcome: &Outcome, conditions: &[&str]) {
+    for condition in conditions {
+        assert_holds(outcome, condition);
+    }
+}
+
+/// Fails the test unless `condition` fails.
+pub(crate) fn assert_fails(outcome: &Outcome, condition: &str) {
+    let verdict = verdict(outcome, condition);
+    assert!(
+        !verdict.is_pass(),
+        "`{condition}` should fail; observed: {:?}",
+        outcome.observed
+    );
 }
