@@ -206,14 +206,32 @@ fn wrong_kind(key: &str, value: &Spanned<RawValue>, wanted: &str) -> Diagnostic 
 
 /// Parses the file's text. All problems are returned at once, as a compiler would.
 pub fn parse(text: &str) -> Result<Config, Vec<Diagnostic>> {
-    let document = toml_edit::Document::parse(text).map_err(|error| {
-        let span = error.span().unwrap_or(0..0);
-        vec![Diagnostic::new(
-            span,
+    // The recoverable parse reports every syntax error but keeps going, so a number that does
+    // not fit, which the parser leaves to us, can still be reported when it comes first.
+    let (document, syntax_errors) = toml::de::DeTable::parse_recoverable(text);
+    let mut bad_number = None;
+    let mut root = fields(document.into_inner(), 0..0, &mut bad_number);
+    let first_syntax_error = syntax_errors.into_iter().next().map(|error| {
+        Diagnostic::new(
+            error.span().unwrap_or(0..0),
             format!("invalid TOML: {}", error.message().trim()),
-        )]
-    })?;
-    let mut root = table_fields(document.as_table(), 0..0);
+        )
+    });
+    // One error, the first in the file, as golive has always reported: a number is first only
+    // when it ends before the syntax error (an error inside the number's text is about the
+    // number) and the file's grammar holds (grammar errors are found before values are read).
+    let first_error = match (first_syntax_error, bad_number) {
+        (Some(syntax), Some(number))
+            if number.span.end < syntax.span.start && !breaks_grammar(text) =>
+        {
+            Some(number)
+        }
+        (Some(syntax), _) => Some(syntax),
+        (None, number) => number,
+    };
+    if let Some(error) = first_error {
+        return Err(vec![error]);
+    }
     let mut errors = Vec::new();
     let defaults = match root.take("defaults") {
         None => Fields::default(),
@@ -259,90 +277,102 @@ pub fn parse(text: &str) -> Result<Config, Vec<Diagnostic>> {
     }
 }
 
-fn table_fields(table: &toml_edit::Table, fallback: Range<usize>) -> Fields {
-    let span = table.span().unwrap_or(fallback);
+/// Whether the text breaks TOML's grammar. The parser checks the grammar of the whole file
+/// before it reads any value, so such an error comes before any error in a value.
+fn breaks_grammar(text: &str) -> bool {
+    use toml_parser::parser::{RecursionGuard, ValidateWhitespace, parse_document};
+    let source = toml_parser::Source::new(text);
+    let tokens = source.lex().into_vec();
+    let mut events = ();
+    let mut whitespace = ValidateWhitespace::new(&mut events, source);
+    // toml's own nesting limit, so that a file nested too deeply fails here as it does there
+    let mut nesting = RecursionGuard::new(&mut whitespace, 80);
+    let mut first_error = None;
+    parse_document(&tokens, &mut nesting, &mut first_error);
+    first_error.is_some()
+}
+
+/// The first number (in file order) that the parser accepted but that does not fit an `i64`
+/// or `f64`; the parser keeps numbers as text, so this is ours to report.
+type BadNumber = Option<Diagnostic>;
+
+fn fields(table: toml::de::DeTable<'_>, span: Range<usize>, bad_number: &mut BadNumber) -> Fields {
     let entries = table
-        .iter()
-        .filter_map(|(name, item)| {
-            let (key, _) = table.get_key_value(name)?;
-            let key_span = key.span().unwrap_or(span.clone());
-            let value = item_value(item, key_span.clone())?;
-            Some((
-                Spanned {
-                    value: name.to_string(),
-                    span: key_span,
-                },
-                value,
-            ))
+        .into_iter()
+        .map(|(key, value)| {
+            let key = Spanned {
+                span: key.span(),
+                value: key.into_inner().into_owned(),
+            };
+            (key, raw_value(value, bad_number))
         })
         .collect();
     Fields { span, entries }
 }
 
-fn inline_fields(table: &toml_edit::InlineTable, fallback: Range<usize>) -> Fields {
-    let span = table.span().unwrap_or(fallback);
-    let entries = table
-        .iter()
-        .filter_map(|(name, value)| {
-            let (key, _) = table.get_key_value(name)?;
-            let key_span = key.span().unwrap_or(span.clone());
-            Some((
-                Spanned {
-                    value: name.to_string(),
-                    span: key_span.clone(),
-                },
-                raw_value(value, key_span),
-            ))
-        })
-        .collect();
-    Fields { span, entries }
-}
-
-fn item_value(item: &toml_edit::Item, fallback: Range<usize>) -> Option<Spanned<RawValue>> {
-    let span = item.span().unwrap_or(fallback.clone());
-    match item {
-        toml_edit::Item::None => None,
-        toml_edit::Item::Value(value) => Some(raw_value(value, fallback)),
-        toml_edit::Item::Table(table) => Some(Spanned {
-            value: RawValue::Table(table_fields(table, span.clone())),
-            span,
-        }),
-        toml_edit::Item::ArrayOfTables(tables) => {
-            let values = tables
-                .iter()
-                .map(|table| {
-                    let table_span = table.span().unwrap_or(span.clone());
-                    Spanned {
-                        value: RawValue::Table(table_fields(table, table_span.clone())),
-                        span: table_span,
-                    }
-                })
-                .collect();
-            Some(Spanned {
-                value: RawValue::Array(values),
-                span,
-            })
+fn raw_value(
+    value: toml::Spanned<toml::de::DeValue<'_>>,
+    bad_number: &mut BadNumber,
+) -> Spanned<RawValue> {
+    use toml::de::DeValue;
+    let span = value.span();
+    let raw = match value.into_inner() {
+        DeValue::String(text) => RawValue::String(text.into_owned()),
+        DeValue::Integer(number) => RawValue::Integer(
+            i64::from_str_radix(number.as_str(), number.radix()).unwrap_or_else(|_| {
+                note(bad_number, &span, "integer number overflowed");
+                i64::MAX
+            }),
+        ),
+        DeValue::Float(number) => {
+            let (value, problem) = float(number.as_str());
+            if let Some(problem) = problem {
+                note(bad_number, &span, problem);
+            }
+            RawValue::Float(value)
         }
+        DeValue::Boolean(flag) => RawValue::Bool(flag),
+        DeValue::Datetime(date) => RawValue::Datetime(date.to_string()),
+        DeValue::Array(values) => RawValue::Array(
+            values
+                .into_iter()
+                .map(|value| raw_value(value, bad_number))
+                .collect(),
+        ),
+        DeValue::Table(table) => RawValue::Table(fields(table, span.clone(), bad_number)),
+    };
+    Spanned { value: raw, span }
+}
+
+fn note(bad_number: &mut BadNumber, span: &Range<usize>, problem: &str) {
+    if bad_number
+        .as_ref()
+        .is_none_or(|earlier| span.start < earlier.span.start)
+    {
+        *bad_number = Some(Diagnostic::new(
+            span.clone(),
+            format!("invalid TOML: {problem}"),
+        ));
     }
 }
 
-fn raw_value(value: &toml_edit::Value, fallback: Range<usize>) -> Spanned<RawValue> {
-    let span = value.span().unwrap_or(fallback);
-    let raw = match value {
-        toml_edit::Value::String(text) => RawValue::String(text.value().clone()),
-        toml_edit::Value::Integer(number) => RawValue::Integer(*number.value()),
-        toml_edit::Value::Float(number) => RawValue::Float(*number.value()),
-        toml_edit::Value::Boolean(flag) => RawValue::Bool(*flag.value()),
-        toml_edit::Value::Datetime(date) => RawValue::Datetime(date.value().to_string()),
-        toml_edit::Value::Array(values) => RawValue::Array(
-            values
-                .iter()
-                .map(|value| raw_value(value, span.clone()))
-                .collect(),
-        ),
-        toml_edit::Value::InlineTable(table) => RawValue::Table(inline_fields(table, span.clone())),
-    };
-    Spanned { value: raw, span }
+/// As TOML reads floats: `inf` and `nan` are spelled out, so an infinity from digits overflowed.
+fn float(text: &str) -> (f64, Option<&'static str>) {
+    match text.parse::<f64>() {
+        Ok(value) => {
+            let spelled_out = text
+                .strip_prefix(['+', '-'])
+                .unwrap_or(text)
+                .chars()
+                .all(|c| c.is_ascii_alphabetic());
+            let overflowed = value.is_infinite() && !spelled_out;
+            (
+                value,
+                overflowed.then_some("floating-point number overflowed"),
+            )
+        }
+        Err(_) => (f64::NAN, Some("invalid float")),
+    }
 }
 
 #[cfg(test)]
@@ -418,5 +448,95 @@ retries = 3
         assert_eq!(errors[0].line_col("[[check]]\nitem = \n").0, 2);
         let errors = parse("chek = 1\n").unwrap_err();
         assert_eq!(errors[0].hint.as_deref(), Some("did you mean `check`?"));
+    }
+
+    fn only_error(text: &str) -> (Range<usize>, String) {
+        let mut errors = parse(text).unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        let error = errors.remove(0);
+        (error.span, error.message)
+    }
+
+    // The expectations below are what the toml_edit reader gave, which golive used before.
+    #[test]
+    fn syntax_errors_keep_their_messages_and_positions() {
+        assert_eq!(
+            only_error("[[check]]\nitem = \n"),
+            (
+                17..17,
+                "invalid TOML: string values must be quoted, expected literal string".into()
+            )
+        );
+        assert_eq!(
+            only_error("[[check]]\nitem = \"a\"\nitem = \"b\"\n"),
+            (21..25, "invalid TOML: duplicate key".into())
+        );
+        assert_eq!(
+            only_error("[[check]]\nx = 1 2\n"),
+            (
+                14..17,
+                "invalid TOML: string values must be quoted, expected literal string".into()
+            )
+        );
+    }
+
+    #[test]
+    fn numbers_out_of_range_are_reported_where_they_are() {
+        assert_eq!(
+            only_error("[[check]]\nn = 99999999999999999999\n"),
+            (14..34, "invalid TOML: integer number overflowed".into())
+        );
+        assert_eq!(
+            only_error("[[check]]\nf = 1e999\n"),
+            (
+                14..19,
+                "invalid TOML: floating-point number overflowed".into()
+            )
+        );
+        // The first problem in the file wins, whichever kind it is…
+        assert_eq!(
+            only_error("[[check]]\nn = 99999999999999999999\nbad = \"\\q\"\n").1,
+            "invalid TOML: integer number overflowed"
+        );
+        assert_eq!(
+            only_error("[[check]]\nbad = \"\\q\"\nn = 99999999999999999999\n").0,
+            18..18
+        );
+        // …except that a file that breaks the grammar is reported as such first.
+        assert_eq!(
+            only_error("n = 99999999999999999999\n[[check]\n"),
+            (
+                33..33,
+                "invalid TOML: unclosed array table, expected `]`".into()
+            )
+        );
+        let mut config = parse("[[check]]\nn = 0x7fffffffffffffff\nf = -inf\n").unwrap();
+        assert_eq!(
+            config.checks[0].integer("n").unwrap().unwrap().value,
+            i64::MAX
+        );
+        assert!(matches!(
+            config.checks[0].take("f").map(|f| f.value),
+            Some(RawValue::Float(f)) if f == f64::NEG_INFINITY
+        ));
+    }
+
+    #[test]
+    fn tables_keep_file_order_and_their_headers_position() {
+        let text =
+            "[[check]]\nitem = \"a\"\nheaders = { Zeta = \"1\", Alpha = \"2\" }\n\n[[check]]\n";
+        let mut config = parse(text).unwrap();
+        assert_eq!(config.checks[0].span, 0..9);
+        assert_eq!(config.checks[1].span, 60..69);
+        let headers = config.checks[0].string_table("headers").unwrap();
+        let names: Vec<_> = headers
+            .iter()
+            .map(|(name, _)| name.value.as_str())
+            .collect();
+        assert_eq!(names, ["Zeta", "Alpha"]);
+        assert_eq!(headers[0].0.span, 33..37);
+        let errors = parse("zzz = 1\naaa = 2\n").unwrap_err();
+        let spans: Vec<_> = errors.iter().map(|error| error.span.clone()).collect();
+        assert_eq!(spans, [0..3, 8..11]);
     }
 }

@@ -74,10 +74,9 @@ pub(super) fn run(options: Options) -> anyhow::Result<Outcome> {
     };
     let opened = Opened::open(&options.file, &options.store)?;
     let who = actor(options.by.as_deref(), &options.file);
-    let state = opened.state()?;
     let items = loaded.checklist.items.len();
     let mut opening: Vec<NewEvent> = opened
-        .import_if_changed(&state, &loaded.bytes, items, &who)
+        .import_if_changed(&loaded.bytes, items, &who)?
         .into_iter()
         .collect();
     opening.push(NewEvent {

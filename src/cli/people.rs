@@ -214,9 +214,8 @@ fn record(
 ) -> anyhow::Result<()> {
     let opened = Opened::open(file, store)?;
     let who = actor(by, file);
-    let state = opened.state()?;
     let mut events: Vec<NewEvent> = opened
-        .import_if_changed(&state, &loaded.bytes, loaded.checklist.items.len(), &who)
+        .import_if_changed(&loaded.bytes, loaded.checklist.items.len(), &who)?
         .into_iter()
         .collect();
     events.push(event(&opened.key, &who));

@@ -46,8 +46,7 @@ impl Opened {
     }
 
     pub(super) fn state(&self) -> anyhow::Result<State> {
-        let events = self.runtime.block_on(self.store.events(Some(&self.key)))?;
-        Ok(State::from_events(&self.key, &events))
+        Ok(self.runtime.block_on(self.store.state(&self.key))?)
     }
 
     pub(super) fn append(&self, events: Vec<NewEvent>) -> anyhow::Result<Vec<Event>> {
@@ -55,20 +54,24 @@ impl Opened {
     }
 
     /// An `import` event when the file's bytes differ from the last ones recorded, so the
-    /// history says which version of the checklist every later event applies to.
+    /// history says which version of the checklist every later event applies to. Reads only
+    /// the last import, not the whole state.
     pub(super) fn import_if_changed(
         &self,
-        state: &State,
         bytes: &[u8],
         items: usize,
         actor: &str,
-    ) -> Option<NewEvent> {
+    ) -> anyhow::Result<Option<NewEvent>> {
+        let last = self
+            .runtime
+            .block_on(self.store.latest(&self.key, Kind::Import))?;
+        let recorded = State::from_events(&self.key, &last).imported_sha256;
         let event = self.import(bytes, items, actor);
         let sha = event
             .payload
             .get("sha256")
             .and_then(serde_json::Value::as_str);
-        (state.imported_sha256.as_deref() != sha).then_some(event)
+        Ok((recorded.as_deref() != sha).then_some(event))
     }
 
     /// The `import` event recording these bytes as the checklist's current version.

@@ -43,13 +43,13 @@ pub(super) fn run(
     // Open the store first: a store that cannot be opened must not leave an unrecorded tick.
     let opened = Opened::open(path, store)?;
     let who = actor(by, path);
-    let state = opened.state()?;
-    input::write_atomically(path, &edited)?;
     let items = loaded.checklist.items.len();
+    // Read before writing, for the same reason.
     let mut events: Vec<NewEvent> = opened
-        .import_if_changed(&state, &loaded.bytes, items, &who)
+        .import_if_changed(&loaded.bytes, items, &who)?
         .into_iter()
         .collect();
+    input::write_atomically(path, &edited)?;
     events.push(NewEvent {
         checklist: opened.key.clone(),
         kind: Kind::Tick,

@@ -20,6 +20,7 @@ use sqlx::migrate::MigrateError;
 
 use event::{Event, NewEvent};
 pub use location::Location;
+use state::State;
 
 /// How long a writer waits for another one (in this or another process) before giving up.
 /// Appends hold the lock for milliseconds; reaching this means a writer is stuck.
@@ -134,6 +135,48 @@ impl Store {
 
     /// [`event::verify`] over the whole table in `seq` order: the chain is global to the
     /// store, not per checklist.
+    /// What `checklist`'s events add up to now. Reads every event but the results of runs
+    /// before the latest, which [`State::from_events`] skips anyway: a store's history grows
+    /// by thousands of results a run, and they need not all be fetched and parsed again.
+    pub async fn state(&self, checklist: &str) -> Result<State, StoreError> {
+        let rows = match &self.backend {
+            Backend::Sqlite(pool) => sqlite::state_rows(pool, checklist).await,
+            Backend::Postgres(pool) => postgres::state_rows(pool, checklist).await,
+        }
+        .map_err(|cause| self.error(cause))?;
+        let events: Vec<Event> = rows
+            .into_iter()
+            .map(|row| row.into_event(Read::Lenient))
+            .collect();
+        let last_run = events
+            .iter()
+            .filter(|event| event.kind() == Some(event::Kind::Run))
+            .map(|event| event.seq)
+            .max();
+        let state = State::from_events(checklist, &events);
+        if state.latest_run.as_ref().map(|run| run.seq) == last_run {
+            return Ok(state);
+        }
+        // The last run event cannot be read, so the latest run is an earlier one, whose
+        // results were not fetched: fold the whole history.
+        let events = self.events(Some(checklist)).await?;
+        Ok(State::from_events(checklist, &events))
+    }
+
+    /// `checklist`'s latest event of `kind`, if any.
+    pub async fn latest(
+        &self,
+        checklist: &str,
+        kind: event::Kind,
+    ) -> Result<Option<Event>, StoreError> {
+        let row = match &self.backend {
+            Backend::Sqlite(pool) => sqlite::latest_row(pool, checklist, kind.as_str()).await,
+            Backend::Postgres(pool) => postgres::latest_row(pool, checklist, kind.as_str()).await,
+        }
+        .map_err(|cause| self.error(cause))?;
+        Ok(row.map(|row| row.into_event(Read::Lenient)))
+    }
+
     pub async fn verify(&self) -> Result<event::Verification, StoreError> {
         let rows = self.rows(None).await?;
         let events: Vec<Event> = rows
@@ -262,6 +305,9 @@ enum Read {
 impl Row {
     fn into_event(self, read: Read) -> Event {
         let (payload, exact) = match serde_json::from_str::<Json>(&self.payload) {
+            // Only verifying needs to know whether the text is canonical; re-encoding every
+            // payload to find out is most of the cost of reading the state otherwise.
+            Ok(value) if read == Read::Lenient => (value, true),
             Ok(value) => {
                 let exact = event::canonical_json(&value) == self.payload;
                 (value, exact)

@@ -140,6 +140,39 @@ pub(super) async fn append(
     Ok(stored)
 }
 
+/// The last row of one checklist and kind.
+pub(super) async fn latest_row(
+    pool: &SqlitePool,
+    checklist: &str,
+    kind: &str,
+) -> Result<Option<Row>, sqlx::Error> {
+    const LATEST: &str = "SELECT seq, at, checklist, kind, item, actor, payload, prev_hash, hash \
+                          FROM events WHERE checklist = ?1 AND kind = ?2 \
+                          ORDER BY seq DESC LIMIT 1";
+    sqlx::query_as(LATEST)
+        .bind(checklist)
+        .bind(kind)
+        .fetch_optional(pool)
+        .await
+}
+
+/// Rows of one checklist in `seq` order, but for the results of runs before its last run
+/// event. One statement: one consistent snapshot.
+pub(super) async fn state_rows(
+    pool: &SqlitePool,
+    checklist: &str,
+) -> Result<Vec<Row>, sqlx::Error> {
+    const STATE: &str = "SELECT seq, at, checklist, kind, item, actor, payload, prev_hash, hash \
+                         FROM events WHERE checklist = ?1 AND kind <> 'result' \
+                         UNION ALL \
+                         SELECT seq, at, checklist, kind, item, actor, payload, prev_hash, hash \
+                         FROM events WHERE checklist = ?1 AND kind = 'result' AND seq > \
+                         (SELECT coalesce(max(seq), 0) FROM events \
+                          WHERE checklist = ?1 AND kind = 'run') \
+                         ORDER BY seq";
+    sqlx::query_as(STATE).bind(checklist).fetch_all(pool).await
+}
+
 /// Rows of one checklist, or all, in `seq` order. One statement: one consistent snapshot.
 pub(super) async fn rows(
     pool: &SqlitePool,

@@ -134,12 +134,25 @@ pub struct State {
 
 impl State {
     /// Folds `events` (in `seq` order) for `checklist`.
+    ///
+    /// Results before the latest run are skipped, not read: that run replaced them, so they
+    /// cannot count (nor be reported unreadable), and the store need not fetch them, which
+    /// keeps reading the state from growing with every past run.
     pub fn from_events<'a>(checklist: &str, events: impl IntoIterator<Item = &'a Event>) -> State {
-        let mut state = State::default();
-        for event in events
+        let events: Vec<&Event> = events
             .into_iter()
             .filter(|event| event.checklist == checklist)
-        {
+            .collect();
+        let latest_run = events
+            .iter()
+            .rev()
+            .find(|event| event.kind() == Some(Kind::Run) && run_checks(&event.payload).is_some())
+            .map_or(0, |event| event.seq);
+        let mut state = State::default();
+        for event in events {
+            if event.seq < latest_run && event.kind() == Some(Kind::Result) {
+                continue;
+            }
             if state.apply(event).is_none() {
                 state.unreadable.push(event.seq);
             }
@@ -187,7 +200,7 @@ impl State {
                 self.item(event)?.na = Some(na);
             }
             Kind::Run => {
-                let checks = usize::try_from(payload.get("checks")?.as_u64()?).ok()?;
+                let checks = run_checks(payload)?;
                 self.latest_run = Some(Run {
                     seq: event.seq,
                     checks,
@@ -271,6 +284,11 @@ impl State {
     fn item(&mut self, event: &Event) -> Option<&mut ItemState> {
         Some(self.items.entry(event.item.clone()?).or_default())
     }
+}
+
+/// A run event's number of checks; none when the event cannot be read.
+fn run_checks(payload: &Json) -> Option<usize> {
+    usize::try_from(payload.get("checks")?.as_u64()?).ok()
 }
 
 #[cfg(test)]

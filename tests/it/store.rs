@@ -17,6 +17,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use golive::store::event::{Broken, Event, GENESIS, Kind, NewEvent};
+use golive::store::state::State;
 use golive::store::{Location, Store, StoreError, checklist_key};
 use serde_json::{Value as Json, json};
 use sqlx::Connection as _;
@@ -141,6 +142,8 @@ on_both_backends!(
     payloads_round_trip_byte_exact_after_reopening,
     failed_batch_leaves_nothing_behind,
     concurrent_appenders_through_separate_pools_serialize,
+    state_reads_only_the_latest_run_and_matches_a_full_fold,
+    state_survives_an_unreadable_last_run_event,
 );
 
 // After the macro: they use it.
@@ -491,4 +494,110 @@ async fn sqlite_store_is_a_wal_file_beside_the_checklist() {
 
     let error = Store::open(&Location::parse("")).await.unwrap_err();
     assert!(matches!(error, StoreError::EmptyPath), "{error}");
+}
+
+fn event(kind: Kind, item: Option<&str>, payload: Json) -> NewEvent {
+    NewEvent {
+        checklist: "launch.md".into(),
+        kind,
+        item: item.map(str::to_string),
+        actor: "ana".into(),
+        payload,
+    }
+}
+
+/// Appends a run of `checks` checks, one result per item, and returns the run's `seq`.
+async fn run(store: &Store, items: &[&str], passed: bool) -> i64 {
+    let started = store
+        .append(vec![event(Kind::Run, None, json!({"checks": items.len()}))])
+        .await
+        .unwrap();
+    let seq = started[0].seq;
+    let results = items.iter().map(|item| {
+        event(
+            Kind::Result,
+            Some(item),
+            json!({"run": seq, "check": item, "items": [item], "passed": passed,
+                   "failures": [], "observed": {"status": 200}}),
+        )
+    });
+    store.append(results.collect()).await.unwrap();
+    seq
+}
+
+/// What the whole history folds to: the state as it was computed before it was read in part.
+async fn full_fold(store: &Store) -> State {
+    State::from_events("launch.md", &store.events(Some("launch.md")).await.unwrap())
+}
+
+async fn state_reads_only_the_latest_run_and_matches_a_full_fold(fixture: &Fixture) {
+    let store = fixture.open().await;
+    let items = ["a", "b", "c"];
+    store
+        .append(vec![
+            event(Kind::Import, None, json!({"sha256": "00", "items": 3})),
+            tick("other.md", "a", json!({"done": true})),
+        ])
+        .await
+        .unwrap();
+    let mut last = 0;
+    for n in 0..6 {
+        last = run(&store, &items, n % 2 == 0).await;
+        store
+            .append(vec![
+                event(Kind::Tick, Some(items[n % 3]), json!({"done": n % 2 == 1})),
+                // A result of the previous run arriving late, and an event no one can read.
+                event(
+                    Kind::Result,
+                    Some("a"),
+                    json!({"run": last - 1, "check": "late", "items": ["a"], "passed": true}),
+                ),
+                event(Kind::Na, Some("b"), json!({"no reason": n})),
+            ])
+            .await
+            .unwrap();
+    }
+    store
+        .append(vec![event(
+            Kind::Approve,
+            None,
+            json!({"role": "QA", "decision": "go"}),
+        )])
+        .await
+        .unwrap();
+    let state = store.state("launch.md").await.unwrap();
+    assert_eq!(state, full_fold(&store).await);
+    assert_eq!(state.latest_run.as_ref().map(|run| run.seq), Some(last));
+    for item in items {
+        let results = &state.items[item].results;
+        assert_eq!(results.len(), 1, "{item}: only the latest run's result");
+        assert!(!results[0].passed);
+    }
+    assert_eq!(state.unreadable.len(), 6);
+    assert_eq!(state.approvals.len(), 1);
+    assert!(store.state("nothing.md").await.unwrap() == State::default());
+    let import = store.latest("launch.md", Kind::Import).await.unwrap();
+    assert_eq!(import.map(|event| event.seq), Some(1));
+    let latest_run = store.latest("launch.md", Kind::Run).await.unwrap();
+    assert_eq!(latest_run.map(|event| event.seq), Some(last));
+    assert_eq!(store.latest("other.md", Kind::Run).await.unwrap(), None);
+}
+
+async fn state_survives_an_unreadable_last_run_event(fixture: &Fixture) {
+    let store = fixture.open().await;
+    let readable = run(&store, &["a", "b"], true).await;
+    let unreadable = store
+        .append(vec![event(Kind::Run, None, json!({"checks": "two"}))])
+        .await
+        .unwrap()[0]
+        .seq;
+    let state = store.state("launch.md").await.unwrap();
+    assert_eq!(state, full_fold(&store).await);
+    assert_eq!(state.latest_run.as_ref().map(|run| run.seq), Some(readable));
+    assert_eq!(
+        state.items["a"].results.len(),
+        1,
+        "the readable run's results"
+    );
+    assert_eq!(state.unreadable, [unreadable]);
 }
