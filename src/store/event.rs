@@ -89,6 +89,12 @@ pub struct Event {
 impl Event {
     /// Seals `new` as event `seq` after the event whose hash is `prev_hash`.
     pub fn seal(new: NewEvent, seq: i64, at: String, prev_hash: String) -> Event {
+        Event::seal_encoded(new, seq, at, prev_hash).0
+    }
+
+    /// [`Event::seal`], also giving the canonical JSON of the payload that the hash covers:
+    /// the stores keep that text, so that each payload is encoded once.
+    pub fn seal_encoded(new: NewEvent, seq: i64, at: String, prev_hash: String) -> (Event, String) {
         let mut event = Event {
             seq,
             at,
@@ -100,8 +106,9 @@ impl Event {
             prev_hash,
             hash: String::new(),
         };
-        event.hash = event.compute_hash();
-        event
+        let payload = canonical_json(&event.payload);
+        event.hash = event.hash_with(&payload);
+        (event, payload)
     }
 
     pub fn kind(&self) -> Option<Kind> {
@@ -110,27 +117,44 @@ impl Event {
 
     /// SHA-256, hex, of the canonical encoding of every field but `hash`.
     pub fn compute_hash(&self) -> String {
+        self.hash_with(&canonical_json(&self.payload))
+    }
+
+    fn hash_with(&self, payload: &str) -> String {
         let mut hasher = Sha256::new();
-        hasher.update(self.canonical().as_bytes());
+        self.encode(payload, |bytes| hasher.update(bytes));
         hex::encode(hasher.finalize())
     }
 
     /// Each field as `name=<length>:<value>;`, in a fixed order, the payload as canonical
     /// JSON: unambiguous whatever the fields contain, and independent of map ordering.
     pub fn canonical(&self) -> String {
-        let mut out = String::new();
+        let mut out = Vec::new();
+        self.encode(&canonical_json(&self.payload), |bytes| {
+            out.extend_from_slice(bytes)
+        });
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// Hands [`Event::canonical`]'s bytes to `sink` piece by piece, so that hashing needs no
+    /// copy of the whole.
+    fn encode(&self, payload: &str, mut sink: impl FnMut(&[u8])) {
         let mut field = |name: &str, value: &str| {
-            out.push_str(&format!("{name}={}:{value};", value.len()));
+            sink(name.as_bytes());
+            sink(b"=");
+            sink(itoa::Buffer::new().format(value.len()).as_bytes());
+            sink(b":");
+            sink(value.as_bytes());
+            sink(b";");
         };
-        field("seq", &self.seq.to_string());
+        field("seq", itoa::Buffer::new().format(self.seq));
         field("at", &self.at);
         field("checklist", &self.checklist);
         field("kind", &self.kind);
         field("item", self.item.as_deref().unwrap_or("\u{0}"));
         field("actor", &self.actor);
-        field("payload", &canonical_json(&self.payload));
+        field("payload", payload);
         field("prev", &self.prev_hash);
-        out
     }
 }
 
@@ -278,6 +302,34 @@ mod tests {
             events.push(event);
         }
         events
+    }
+
+    /// Stores written by earlier versions must keep verifying: the encoding is fixed, byte
+    /// for byte (lengths in bytes, not characters), and so is the hash over it.
+    #[test]
+    fn the_canonical_encoding_and_hash_never_change() {
+        let new = NewEvent {
+            checklist: "launch.md".into(),
+            kind: Kind::Tick,
+            item: Some("health".into()),
+            actor: "alice".into(),
+            payload: json!({"z": true, "a": [1, {"b": "é"}]}),
+        };
+        let (event, payload) =
+            Event::seal_encoded(new, 1, "2026-11-21T09:00:00.000Z".into(), GENESIS.into());
+        assert_eq!(payload, r#"{"a":[1,{"b":"é"}],"z":true}"#);
+        assert_eq!(
+            event.canonical(),
+            format!(
+                "seq=1:1;at=24:2026-11-21T09:00:00.000Z;checklist=9:launch.md;kind=4:tick;\
+                 item=6:health;actor=5:alice;payload=29:{payload};prev=64:{GENESIS};"
+            )
+        );
+        assert_eq!(
+            event.hash,
+            "b7df63b6326ef08c60b22467ad6b68f3dec568bb99f06f528fbfee78bdf7432f"
+        );
+        assert_eq!(event.compute_hash(), event.hash);
     }
 
     #[test]

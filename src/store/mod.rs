@@ -240,16 +240,18 @@ fn waited_too_long(error: &sqlx::Error) -> bool {
 
 /// Seals `events` in order after the last stored event (`seq`, `hash`), or after
 /// [`event::GENESIS`] in an empty store: the chain logic both backends share, inside their
-/// own locked transactions.
-fn seal_after(last: Option<(i64, String)>, events: Vec<NewEvent>) -> Vec<Event> {
+/// own locked transactions. Each event comes with its payload's canonical JSON, the text the
+/// stores keep.
+fn seal_after(last: Option<(i64, String)>, events: Vec<NewEvent>) -> Vec<(Event, String)> {
     let (mut seq, mut prev_hash) = last.unwrap_or_else(|| (0, event::GENESIS.to_string()));
     events
         .into_iter()
         .map(|new| {
             seq += 1;
-            let event = Event::seal(new, seq, event::now(), std::mem::take(&mut prev_hash));
-            prev_hash = event.hash.clone();
-            event
+            let sealed =
+                Event::seal_encoded(new, seq, event::now(), std::mem::take(&mut prev_hash));
+            prev_hash = sealed.0.hash.clone();
+            sealed
         })
         .collect()
 }

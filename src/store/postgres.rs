@@ -18,7 +18,7 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions as _, Connection as _};
 
-use super::event::{self, Event, NewEvent};
+use super::event::{Event, NewEvent};
 use super::{Row, StoreError, migrate_error};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("src/store/migrations/postgres");
@@ -92,21 +92,21 @@ pub(super) async fn append(
         let mut insert = sqlx::QueryBuilder::<sqlx::Postgres>::new(
             "INSERT INTO events (seq, at, checklist, kind, item, actor, payload, prev_hash, hash) ",
         );
-        insert.push_values(chunk, |mut row, event| {
+        insert.push_values(chunk, |mut row, (event, payload)| {
             row.push_bind(event.seq)
                 .push_bind(event.at.clone())
                 .push_bind(event.checklist.clone())
                 .push_bind(event.kind.clone())
                 .push_bind(event.item.clone())
                 .push_bind(event.actor.clone())
-                .push_bind(event::canonical_json(&event.payload))
+                .push_bind(payload.clone())
                 .push_bind(event.prev_hash.clone())
                 .push_bind(event.hash.clone());
         });
         insert.build().execute(&mut *tx).await?;
     }
     tx.commit().await?;
-    Ok(stored)
+    Ok(stored.into_iter().map(|(event, _)| event).collect())
 }
 
 /// The last row of one checklist and kind.
