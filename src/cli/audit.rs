@@ -4,17 +4,37 @@ use std::path::Path;
 
 use super::store::{Opened, StoreArgs};
 use super::{Format, Outcome};
+use crate::store::event::Anchor;
 
-pub(super) fn verify(file: &Path, store: &StoreArgs, format: Format) -> anyhow::Result<Outcome> {
+pub(super) fn verify(
+    file: &Path,
+    anchors: &[Anchor],
+    store: &StoreArgs,
+    format: Format,
+) -> anyhow::Result<Outcome> {
     let opened = Opened::open(file, store)?;
-    let verification = opened.runtime.block_on(opened.store.verify())?;
+    let verification = opened
+        .runtime
+        .block_on(opened.store.verify_anchored(anchors))?;
     match format {
         Format::Json => super::print_json(&verification)?,
         Format::Table => match &verification.first_bad {
-            None => println!(
-                "audit trail intact: {} events, every hash chains to the one before",
-                verification.events
-            ),
+            None => {
+                println!(
+                    "audit trail intact: {} events, every hash chains to the one before",
+                    verification.events
+                );
+                if !anchors.is_empty() {
+                    println!("every anchor is in the chain ({} given)", anchors.len());
+                }
+                if let Some(head) = &verification.head {
+                    println!("head: {head}");
+                    println!(
+                        "  (keep it elsewhere; `--anchor {head}` later proves no event up to it \
+                         was deleted or rewritten)"
+                    );
+                }
+            }
             Some(broken) => println!(
                 "audit trail BROKEN at event {}: {} ({} events checked)",
                 broken.seq,

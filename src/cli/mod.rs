@@ -250,9 +250,16 @@ enum KeysCommand {
 #[derive(Debug, Subcommand)]
 enum AuditCommand {
     /// Check that no event was edited, deleted, inserted or reordered (exit 1 if one was)
+    ///
+    /// Prints the head of the chain as SEQ:HASH. A chain alone cannot show that events were
+    /// cut off its end; keep the head somewhere else (CI output, a commit, a ticket) and pass
+    /// it back with --anchor: then removing or rewriting any event up to it is caught too.
     Verify {
         /// The checklist's Markdown file (its store is checked)
         file: PathBuf,
+        /// An earlier head (SEQ:HASH) that must still be in the chain; repeatable
+        #[arg(long, value_name = "SEQ:HASH")]
+        anchor: Vec<crate::store::event::Anchor>,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
         #[command(flatten)]
@@ -374,10 +381,11 @@ fn dispatch(command: Command) -> anyhow::Result<Outcome> {
             command:
                 AuditCommand::Verify {
                     file,
+                    anchor,
                     format,
                     store,
                 },
-        } => audit::verify(&file, &store, format),
+        } => audit::verify(&file, &anchor, &store, format),
         Command::Audit {
             command:
                 AuditCommand::Log {

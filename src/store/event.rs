@@ -216,7 +216,44 @@ pub fn now() -> String {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Verification {
     pub events: usize,
+    /// The last event of an intact chain. A chain alone cannot show that events were cut off
+    /// its end; kept somewhere else (CI output, a commit, a ticket), this anchor can: see
+    /// [`verify_anchored`].
+    pub head: Option<Anchor>,
     pub first_bad: Option<Broken>,
+}
+
+/// An event's place and hash, written `SEQ:HASH`: `golive audit verify` prints the head as
+/// one, and `--anchor` takes them back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Anchor {
+    pub seq: i64,
+    pub hash: String,
+}
+
+impl std::fmt::Display for Anchor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.seq, self.hash)
+    }
+}
+
+impl std::str::FromStr for Anchor {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Anchor, String> {
+        let shape = || {
+            format!(
+                "`{text}` is not an anchor: expected SEQ:HASH, as `golive audit verify` prints its head (e.g. 42:9f86d0…, 64 hex digits)"
+            )
+        };
+        let (seq, hash) = text.trim().split_once(':').ok_or_else(shape)?;
+        let seq: i64 = seq.parse().map_err(|_| shape())?;
+        let hash = hash.to_ascii_lowercase();
+        if seq < 1 || hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(shape());
+        }
+        Ok(Anchor { seq, hash })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -235,6 +272,10 @@ pub enum Problem {
     Missing,
     /// It does not follow the event before it (inserted or moved).
     OutOfChain,
+    /// An anchored event is gone: the log ends before it.
+    Truncated,
+    /// An anchored event's hash is not the anchored one: the history up to it was rewritten.
+    Rewritten,
 }
 
 impl Problem {
@@ -243,6 +284,12 @@ impl Problem {
             Problem::Edited => "its content does not match its hash (edited)",
             Problem::Missing => "the event before it is missing (deleted)",
             Problem::OutOfChain => "it does not follow the event before it (inserted or reordered)",
+            Problem::Truncated => {
+                "the log ends before this anchored event (events were deleted from its end)"
+            }
+            Problem::Rewritten => {
+                "its hash is not the anchored one (the history up to it was rewritten)"
+            }
         }
     }
 }
@@ -267,6 +314,7 @@ pub fn verify(events: &[Event]) -> Verification {
         if let Some(problem) = problem {
             return Verification {
                 events: events.len(),
+                head: None,
                 first_bad: Some(Broken {
                     seq: event.seq,
                     problem,
@@ -277,8 +325,41 @@ pub fn verify(events: &[Event]) -> Verification {
     }
     Verification {
         events: events.len(),
+        head: events.last().map(|event| Anchor {
+            seq: event.seq,
+            hash: event.hash.clone(),
+        }),
         first_bad: None,
     }
+}
+
+/// [`verify`], then each anchor must still be in the chain, with its hash: that shows that no
+/// event up to it was deleted, even from the end, or rewritten along with the whole chain.
+pub fn verify_anchored(events: &[Event], anchors: &[Anchor]) -> Verification {
+    let mut verification = verify(events);
+    if verification.first_bad.is_some() {
+        return verification;
+    }
+    // An intact chain holds seq 1, 2, 3, … in order, so event `seq` sits at `seq - 1`.
+    let mut anchors: Vec<&Anchor> = anchors.iter().collect();
+    anchors.sort_by_key(|anchor| anchor.seq);
+    for anchor in anchors {
+        let stored = usize::try_from(anchor.seq - 1)
+            .ok()
+            .and_then(|index| events.get(index));
+        let problem = match stored {
+            None => Problem::Truncated,
+            Some(event) if event.hash != anchor.hash => Problem::Rewritten,
+            Some(_) => continue,
+        };
+        verification.head = None;
+        verification.first_bad = Some(Broken {
+            seq: anchor.seq,
+            problem,
+        });
+        break;
+    }
+    verification
 }
 
 #[cfg(test)]
@@ -346,9 +427,86 @@ mod tests {
             verify(&chain(5)),
             Verification {
                 events: 5,
+                head: Some(Anchor {
+                    seq: 5,
+                    hash: chain(5)[4].hash.clone()
+                }),
                 first_bad: None
             }
         );
+    }
+
+    #[test]
+    fn anchors_catch_a_cut_off_end_and_a_rewritten_history() {
+        let events = chain(5);
+        let head = verify(&events).head.expect("an intact chain has a head");
+        let third = Anchor {
+            seq: 3,
+            hash: events[2].hash.clone(),
+        };
+        let anchored = verify_anchored(&events, &[head.clone(), third.clone()]);
+        assert_eq!(
+            (anchored.first_bad, anchored.head),
+            (None, Some(head.clone()))
+        );
+
+        // The last two events deleted: the chain alone still verifies, the anchor does not.
+        let cut = &events[..3];
+        assert_eq!(verify(cut).first_bad, None);
+        assert_eq!(
+            verify_anchored(cut, &[third.clone(), head.clone()]).first_bad,
+            Some(Broken {
+                seq: 5,
+                problem: Problem::Truncated
+            })
+        );
+
+        // Every event re-sealed after an edit: a valid chain, but not the anchored one.
+        let mut rewritten = Vec::new();
+        let mut prev = GENESIS.to_string();
+        for (index, event) in events.iter().enumerate() {
+            let new = NewEvent {
+                checklist: event.checklist.clone(),
+                kind: Kind::Tick,
+                item: event.item.clone(),
+                actor: if index == 1 {
+                    "mallory".into()
+                } else {
+                    event.actor.clone()
+                },
+                payload: event.payload.clone(),
+            };
+            let sealed = Event::seal(new, event.seq, event.at.clone(), prev);
+            prev = sealed.hash.clone();
+            rewritten.push(sealed);
+        }
+        assert_eq!(verify(&rewritten).first_bad, None);
+        assert_eq!(
+            verify_anchored(&rewritten, &[head]).first_bad,
+            Some(Broken {
+                seq: 5,
+                problem: Problem::Rewritten
+            })
+        );
+    }
+
+    #[test]
+    fn anchors_read_back_as_printed() {
+        let anchor = Anchor {
+            seq: 42,
+            hash: "ab".repeat(32),
+        };
+        assert_eq!(anchor.to_string().parse::<Anchor>(), Ok(anchor.clone()));
+        assert_eq!(format!(" 42:{} ", "AB".repeat(32)).parse(), Ok(anchor));
+        let bad = [
+            "42".to_string(),
+            format!("0:{}", "a".repeat(64)),
+            "x:abc".to_string(),
+            format!("7:{}", "g".repeat(64)),
+        ];
+        for text in bad {
+            assert!(text.parse::<Anchor>().is_err(), "{text}");
+        }
     }
 
     #[test]

@@ -178,12 +178,20 @@ impl Store {
     }
 
     pub async fn verify(&self) -> Result<event::Verification, StoreError> {
+        self.verify_anchored(&[]).await
+    }
+
+    /// [`Store::verify`], and every anchor (an earlier head) must still be in the chain.
+    pub async fn verify_anchored(
+        &self,
+        anchors: &[event::Anchor],
+    ) -> Result<event::Verification, StoreError> {
         let rows = self.rows(None).await?;
         let events: Vec<Event> = rows
             .into_iter()
             .map(|row| row.into_event(Read::Strict))
             .collect();
-        Ok(event::verify(&events))
+        Ok(event::verify_anchored(&events, anchors))
     }
 
     /// Closes the pool, waiting for connections to finish (for SQLite this also checkpoints

@@ -204,6 +204,39 @@ fn seed_004_goes_from_no_go_to_go() {
     assert_eq!(json["reasons"], serde_json::json!([]));
     let verify = ok(&sandbox, &["audit", "verify", "saas.md"]);
     assert!(verify.contains("intact"), "{verify}");
+
+    // The printed head, passed back as an anchor, holds; one past the end does not.
+    let head = verify
+        .lines()
+        .find_map(|line| line.strip_prefix("head: "))
+        .expect("the head is printed")
+        .to_string();
+    let anchored = ok(&sandbox, &["audit", "verify", "saas.md", "--anchor", &head]);
+    assert!(
+        anchored.contains("every anchor is in the chain"),
+        "{anchored}"
+    );
+    let (seq, hash) = head.split_once(':').expect("SEQ:HASH");
+    let beyond = format!("{}:{hash}", seq.parse::<i64>().expect("a number") + 1);
+    let output = sandbox
+        .golive()
+        .args(["audit", "verify", "saas.md", "--anchor", &beyond])
+        .output()
+        .expect("golive runs");
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("deleted from its end"), "{stdout}");
+    let bad = sandbox
+        .golive()
+        .args(["audit", "verify", "saas.md", "--anchor", "12"])
+        .output()
+        .expect("golive runs");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("expected SEQ:HASH"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
 }
 
 fn checks_sandbox(count: usize, command: &str) -> Sandbox {

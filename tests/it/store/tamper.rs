@@ -15,6 +15,7 @@ on_both_backends!(
     verify_detects_a_forged_insertion_with_renumbering,
     verify_detects_a_forged_event_appended_off_the_chain,
     verify_detects_swapped_events,
+    an_anchor_detects_events_deleted_from_the_end,
 );
 
 /// An SQL literal, quotes doubled: the same in both dialects.
@@ -183,4 +184,27 @@ async fn verify_detects_swapped_events(fixture: &Fixture) {
             problem: Problem::Edited
         })
     );
+}
+
+/// Deleting the last events leaves a valid chain: only an anchor kept elsewhere shows it.
+async fn an_anchor_detects_events_deleted_from_the_end(fixture: &Fixture) {
+    let store = fixture.open().await;
+    five(&store).await;
+    let head = store.verify().await.unwrap().head.expect("a head");
+    assert_eq!(head.seq, 5);
+    fixture.tamper("DELETE FROM events WHERE seq >= 4").await;
+    assert_eq!(
+        first_bad(&store).await,
+        None,
+        "a cut-off chain still chains"
+    );
+    let anchored = store.verify_anchored(&[head]).await.unwrap();
+    assert_eq!(
+        anchored.first_bad,
+        Some(Broken {
+            seq: 5,
+            problem: Problem::Truncated
+        })
+    );
+    assert_eq!(anchored.head, None);
 }
