@@ -32,7 +32,8 @@ fn with_view<T>(
     // Event times are UTC; so is the day waivers are compared with.
     let today = &now[..10];
     let shown = file.display().to_string();
-    let view = GateView::new(&shown, &opened.key, &loaded.checklist, &state, today, &now);
+    let mut view = GateView::new(&shown, &opened.key, &loaded.checklist, &state, today, &now);
+    view.audit_head = opened.head()?;
     use_view(&view)
 }
 

@@ -9,6 +9,7 @@ use serde_json::Value as Json;
 
 use crate::checklist::{Checklist, Phase, Severity, Status, Summary};
 use crate::decision::{self, ApprovalSource, Decision, Reason, Resolved};
+use crate::store::event::Anchor;
 use crate::store::sign::SignatureStatus;
 use crate::store::state::{CheckRecord, Run, Stamp, State};
 
@@ -34,6 +35,11 @@ pub struct GateView<'a> {
     pub run: Option<&'a Run>,
     /// Histograms found in the latest run's results (`observed.histogram`).
     pub histograms: Vec<Histogram>,
+    /// The store's last event when the decision was made. Printed with the decision, it lands
+    /// wherever the decision does (CI logs, step summaries, report files), and
+    /// `golive audit verify --anchor` later proves the history behind it was not cut or
+    /// rewritten.
+    pub audit_head: Option<Anchor>,
 }
 
 #[derive(Debug, Clone)]
@@ -117,6 +123,7 @@ impl<'a> GateView<'a> {
             sections,
             run: state.latest_run.as_ref(),
             histograms,
+            audit_head: None,
         }
     }
 
@@ -314,6 +321,8 @@ pub struct GateJson<'a> {
     pub items: Vec<ItemJson<'a>>,
     pub run: Option<RunJson<'a>>,
     pub generated_at: &'a str,
+    /// `SEQ:HASH`, for `golive audit verify --anchor`.
+    pub audit_head: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -447,6 +456,7 @@ impl<'a> GateJson<'a> {
                 checks: run.checks,
             }),
             generated_at: view.generated_at,
+            audit_head: view.audit_head.as_ref().map(Anchor::to_string),
         }
     }
 }
@@ -608,6 +618,12 @@ pub fn render(view: &GateView<'_>, out: &mut dyn Write) -> io::Result<()> {
             out,
             "  {DIM}latest run #{} at {} by {}{DIM:#}",
             run.seq, run.stamp.at, run.stamp.by
+        )?;
+    }
+    if let Some(head) = &view.audit_head {
+        writeln!(
+            out,
+            "  {DIM}audit head {head} (`golive audit verify --anchor {head}` checks this history later){DIM:#}"
         )?;
     }
     Ok(())

@@ -106,6 +106,12 @@ fn header(out: &mut String, view: &GateView<'_>, title: &str) {
             escape(&run.stamp.by)
         ));
     }
+    if let Some(head) = &view.audit_head {
+        meta.push(format!(
+            "audit head <code>{}</code>",
+            escape(&head.to_string())
+        ));
+    }
     let _ = writeln!(out, "<p class=\"meta\">{}</p>\n</header>", meta.join(" · "));
 }
 

@@ -58,6 +58,9 @@ pub fn summary(view: &GateView<'_>) -> String {
             inline(&run.stamp.by)
         ));
     }
+    if let Some(head) = &view.audit_head {
+        meta.push(format!("audit head `{head}`"));
+    }
     let _ = writeln!(out, "{}\n", meta.join(" · "));
     let reasons = &view.decision.reasons;
     match reasons.len() {

@@ -163,6 +163,16 @@ impl Store {
         Ok(State::from_events(checklist, &events))
     }
 
+    /// The store's last event, as an anchor for `audit verify --anchor`; `None` when empty.
+    pub async fn head(&self) -> Result<Option<event::Anchor>, StoreError> {
+        let head = match &self.backend {
+            Backend::Sqlite(pool) => sqlite::head(pool).await,
+            Backend::Postgres(pool) => postgres::head(pool).await,
+        }
+        .map_err(|cause| self.error(cause))?;
+        Ok(head.map(|(seq, hash)| event::Anchor { seq, hash }))
+    }
+
     /// `checklist`'s latest event of `kind`, if any.
     pub async fn latest(
         &self,

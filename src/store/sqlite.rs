@@ -140,6 +140,13 @@ pub(super) async fn append(
     Ok(stored.into_iter().map(|(event, _)| event).collect())
 }
 
+/// The last event of the whole store: its `seq` and `hash`.
+pub(super) async fn head(pool: &SqlitePool) -> Result<Option<(i64, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(pool)
+        .await
+}
+
 /// The last row of one checklist and kind.
 pub(super) async fn latest_row(
     pool: &SqlitePool,

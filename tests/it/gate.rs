@@ -211,6 +211,11 @@ fn seed_004_goes_from_no_go_to_go() {
         .find_map(|line| line.strip_prefix("head: "))
         .expect("the head is printed")
         .to_string();
+    assert_eq!(
+        json["audit_head"],
+        head.as_str(),
+        "the gate recorded the same head"
+    );
     let anchored = ok(&sandbox, &["audit", "verify", "saas.md", "--anchor", &head]);
     assert!(
         anchored.contains("every anchor is in the chain"),

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use golive::checklist::{self, Checklist};
 use golive::report::gate::{self, GateJson, GateView};
 use golive::report::{html, junit, markdown};
-use golive::store::event::{Event, GENESIS, Kind, NewEvent};
+use golive::store::event::{Anchor, Event, GENESIS, Kind, NewEvent};
 use golive::store::sign;
 use golive::store::state::{ApprovalRecord, State};
 use serde_json::{Value as Json, json};
@@ -471,4 +471,29 @@ fn a_settled_checklist_reports_go_everywhere() {
         serde_json::to_value(GateJson::new(&view)).unwrap()["go"],
         true
     );
+}
+
+/// The store's head goes wherever the decision goes, ready to be passed back to
+/// `golive audit verify --anchor`.
+#[test]
+fn every_output_carries_the_audit_head() {
+    with_view(|view| {
+        let mut view = view.clone();
+        let hash = "9f".repeat(32);
+        view.audit_head = Some(Anchor {
+            seq: 42,
+            hash: hash.clone(),
+        });
+        let anchor = format!("42:{hash}");
+        assert!(
+            terminal(&view).contains(&format!("audit head {anchor}")),
+            "{}",
+            terminal(&view)
+        );
+        let json = serde_json::to_value(GateJson::new(&view)).unwrap();
+        assert_eq!(json["audit_head"], anchor.as_str());
+        assert!(markdown::summary(&view).contains(&format!("audit head `{anchor}`")));
+        assert!(markdown::render(&view).contains(&anchor));
+        assert!(html::render(&view, &[]).contains(&format!("<code>{anchor}</code>")));
+    });
 }
