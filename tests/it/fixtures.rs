@@ -400,3 +400,29 @@ fn status_json_snapshot() {
     let _ = path;
     insta::assert_snapshot!(String::from_utf8_lossy(&output.stdout));
 }
+
+/// `golive status --format json | head -c 10`: the reader goes away long before the document
+/// (far larger than a pipe's buffer) is written, and golive ends quietly, as Unix tools do.
+#[test]
+fn json_into_a_closed_pipe_ends_quietly() {
+    let sandbox = Sandbox::new();
+    let mut markdown = String::from("# Big\n## Items\n");
+    for n in 0..3000 {
+        markdown.push_str(&format!("- [ ] item number {n} with a long enough title\n"));
+    }
+    sandbox.write("big.md", markdown);
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("golive"))
+        .current_dir(sandbox.dir.path())
+        .args(["status", "big.md", "--format", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("golive starts");
+    let mut stdout = child.stdout.take().expect("a stdout pipe");
+    let mut start = [0u8; 10];
+    std::io::Read::read_exact(&mut stdout, &mut start).expect("the document begins");
+    drop(stdout);
+    let output = child.wait_with_output().expect("golive ends");
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "");
+}
