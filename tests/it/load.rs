@@ -17,7 +17,7 @@ use golive::probe::Outcome;
 use golive::probe::load::LoadSpec;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::support::{Sandbox, assert_all_hold, assert_holds, check_fields};
+use crate::support::{Sandbox, assert_all_hold, assert_holds, check_fields, serve};
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -52,15 +52,6 @@ fn duration(outcome: &Outcome, metric: &str) -> Duration {
 struct Counter {
     hits: AtomicU64,
     http2: AtomicU64,
-}
-
-async fn serve(router: Router) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind loopback");
-    let address = listener.local_addr().expect("a local address");
-    tokio::spawn(async move { axum::serve(listener, router).await.expect("serve") });
-    address
 }
 
 async fn counting_server() -> (SocketAddr, Arc<Counter>) {

@@ -17,7 +17,7 @@ use golive::probe::http::{BODY_CAP, DOC, HttpSpec};
 use golive::probe::{Context, Outcome};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::support::{Sandbox, assert_all_hold, assert_fails, assert_holds, check_fields};
+use crate::support::{Sandbox, assert_all_hold, assert_fails, assert_holds, check_fields, serve};
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -46,15 +46,6 @@ fn problem(outcome: &Outcome) -> &str {
         .problem
         .as_deref()
         .expect("the outcome names a problem")
-}
-
-async fn serve(router: Router) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind loopback");
-    let address = listener.local_addr().expect("a local address");
-    tokio::spawn(async move { axum::serve(listener, router).await.expect("serve") });
-    address
 }
 
 fn app() -> Router {

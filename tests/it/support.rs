@@ -113,3 +113,13 @@ pub(crate) fn assert_fails(outcome: &Outcome, condition: &str) {
         outcome.observed
     );
 }
+
+/// Serves `router` on a fresh loopback port for the rest of the test: its address.
+pub(crate) async fn serve(router: axum::Router) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let address = listener.local_addr().expect("a local address");
+    tokio::spawn(async move { axum::serve(listener, router).await.expect("serve") });
+    address
+}
