@@ -133,8 +133,6 @@ impl Store {
             .collect())
     }
 
-    /// [`event::verify`] over the whole table in `seq` order: the chain is global to the
-    /// store, not per checklist.
     /// What `checklist`'s events add up to now. Reads every event but the results of runs
     /// before the latest, which [`State::from_events`] skips anyway: a store's history grows
     /// by thousands of results a run, and they need not all be fetched and parsed again.
@@ -187,6 +185,8 @@ impl Store {
         Ok(row.map(|row| row.into_event(Read::Lenient)))
     }
 
+    /// [`event::verify`] over the whole table in `seq` order: the chain is global to the
+    /// store, not per checklist.
     pub async fn verify(&self) -> Result<event::Verification, StoreError> {
         self.verify_anchored(&[]).await
     }

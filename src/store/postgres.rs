@@ -82,10 +82,7 @@ pub(super) async fn append(
         .bind(LOCK_SPACE)
         .execute(&mut *tx)
         .await?;
-    let last: Option<(i64, String)> =
-        sqlx::query_as("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(&mut *tx)
-            .await?;
+    let last = head(&mut *tx).await?;
     let stored = super::seal_after(last, events);
     // Many rows per statement: one round trip per hundred events, not per event.
     for chunk in stored.chunks(100) {
@@ -110,9 +107,11 @@ pub(super) async fn append(
 }
 
 /// The last event of the whole store: its `seq` and `hash`.
-pub(super) async fn head(pool: &PgPool) -> Result<Option<(i64, String)>, sqlx::Error> {
+pub(super) async fn head(
+    executor: impl sqlx::PgExecutor<'_>,
+) -> Result<Option<(i64, String)>, sqlx::Error> {
     sqlx::query_as("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
-        .fetch_optional(pool)
+        .fetch_optional(executor)
         .await
 }
 

@@ -112,10 +112,7 @@ pub(super) async fn append(
 ) -> Result<Vec<Event>, sqlx::Error> {
     // Dropping `tx` on any error below rolls back: nothing of a failed batch is kept.
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let last: Option<(i64, String)> =
-        sqlx::query_as("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(&mut *tx)
-            .await?;
+    let last = head(&mut *tx).await?;
     let stored = super::seal_after(last, events);
     // Many rows per statement (900 parameters, far below SQLite's limit): one statement per
     // hundred events, not per event.
@@ -141,9 +138,11 @@ pub(super) async fn append(
 }
 
 /// The last event of the whole store: its `seq` and `hash`.
-pub(super) async fn head(pool: &SqlitePool) -> Result<Option<(i64, String)>, sqlx::Error> {
+pub(super) async fn head(
+    executor: impl sqlx::SqliteExecutor<'_>,
+) -> Result<Option<(i64, String)>, sqlx::Error> {
     sqlx::query_as("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
-        .fetch_optional(pool)
+        .fetch_optional(executor)
         .await
 }
 
