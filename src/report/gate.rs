@@ -322,7 +322,7 @@ pub struct GateJson<'a> {
     pub run: Option<RunJson<'a>>,
     pub generated_at: &'a str,
     /// `SEQ:HASH`, for `golive audit verify --anchor`.
-    pub audit_head: Option<String>,
+    pub audit_head: Option<&'a Anchor>,
 }
 
 #[derive(Debug, Serialize)]
@@ -456,7 +456,7 @@ impl<'a> GateJson<'a> {
                 checks: run.checks,
             }),
             generated_at: view.generated_at,
-            audit_head: view.audit_head.as_ref().map(Anchor::to_string),
+            audit_head: view.audit_head.as_ref(),
         }
     }
 }

@@ -223,9 +223,9 @@ pub struct Verification {
     pub first_bad: Option<Broken>,
 }
 
-/// An event's place and hash, written `SEQ:HASH`: `golive audit verify` prints the head as
-/// one, and `--anchor` takes them back.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// An event's place and hash, written `SEQ:HASH` everywhere (text, and JSON strings):
+/// `golive audit verify` and `gate` print the head as one, and `--anchor` takes them back.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Anchor {
     pub seq: i64,
     pub hash: String,
@@ -234,6 +234,12 @@ pub struct Anchor {
 impl std::fmt::Display for Anchor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}:{}", self.seq, self.hash)
+    }
+}
+
+impl Serialize for Anchor {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
     }
 }
 
@@ -497,6 +503,11 @@ mod tests {
             hash: "ab".repeat(32),
         };
         assert_eq!(anchor.to_string().parse::<Anchor>(), Ok(anchor.clone()));
+        // JSON holds the same text, so a document's head can be passed back as it is.
+        assert_eq!(
+            serde_json::to_value(&anchor).unwrap(),
+            json!(format!("42:{}", "ab".repeat(32)))
+        );
         assert_eq!(format!(" 42:{} ", "AB".repeat(32)).parse(), Ok(anchor));
         let bad = [
             "42".to_string(),
