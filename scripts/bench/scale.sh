@@ -123,7 +123,8 @@ measure() {
             return
         fi
     fi
-    awk '{ printf "%s %.0f\n", $1, $2 / 1024 }' "$stats"
+    # time(1) writes "Command exited with non-zero status 1" first when golive exits 1.
+    tail -n 1 "$stats" | awk '{ printf "%s %.0f\n", $1, $2 / 1024 }'
 }
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : "over") }'; }
