@@ -14,6 +14,7 @@ mod probe_local;
 mod probe_tls;
 mod props;
 mod reports;
+mod secrets;
 mod seeds;
 mod store;
 mod support;
