@@ -153,7 +153,7 @@ pub(super) fn run(args: Args) -> anyhow::Result<Outcome> {
             super::print_json(&document)?;
         }
         Format::Table => {
-            let mut out = anstream::stdout().lock();
+            let mut out = super::output::stdout();
             render(&args.url, load.config(), &summary, &verdicts, &mut out)?;
             out.flush()?;
         }

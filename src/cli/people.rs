@@ -6,7 +6,7 @@ use anyhow::bail;
 
 use super::store::{Opened, StoreArgs, actor, today};
 use super::view::{self, ConfigArgs};
-use super::{Outcome, input};
+use super::{Outcome, input, say};
 use crate::checklist::Checklist;
 use crate::checklist::tick::find_item;
 use crate::decision::{role_key, short_key, suggest_role};
@@ -61,10 +61,12 @@ pub(super) fn waive(args: Waive) -> anyhow::Result<Outcome> {
         .as_deref()
         .map(|until| format!(" until {until}"))
         .unwrap_or_default();
-    println!(
+    say!(
         "{shown}:{}: waived `{}` ({}) for {role}{until}: {reason}",
-        item.line, item.title, item.id
-    );
+        item.line,
+        item.title,
+        item.id
+    )?;
     Ok(Outcome::Ok)
 }
 
@@ -94,10 +96,12 @@ pub(super) fn not_applicable(
         actor: who.to_string(),
         payload: serde_json::json!({ "reason": reason }),
     })?;
-    println!(
+    say!(
         "{shown}:{}: `{}` ({}) marked n/a: {reason}",
-        item.line, item.title, item.id
-    );
+        item.line,
+        item.title,
+        item.id
+    )?;
     Ok(Outcome::Ok)
 }
 
@@ -185,12 +189,12 @@ pub(super) fn approve(args: Approve) -> anyhow::Result<Outcome> {
         },
     )?;
     let signed = if key.is_some() { ", signed" } else { "" };
-    println!("{shown}: {role}: {decision} recorded{signed}");
+    say!("{shown}: {role}: {decision} recorded{signed}")?;
     if listed.is_none() {
-        println!(
+        say!(
             "note: `{role}` is not one of this checklist's sign-offs ({}); it is recorded but does not count toward the gate",
             roles_listed(&loaded.checklist)
-        );
+        )?;
     }
     Ok(Outcome::Ok)
 }
@@ -240,11 +244,11 @@ fn unknown_role(file: &str, checklist: &Checklist, typed: &str) -> String {
 pub(super) fn new_keys(out: &Path) -> anyhow::Result<Outcome> {
     let public = sign::new_key_pair(out)?;
     let out = out.display();
-    println!(
+    say!(
         "wrote {out} (secret key, mode 0600: keep it private) and {out}.pub (public key {public})"
-    );
-    println!("  sign approvals with `golive approve FILE --role ROLE --go --sign {out}`");
-    println!("  pin it to a role in golive.toml: [roles.\"ROLE\"] keys = [\"{out}.pub\"]");
+    )?;
+    say!("  sign approvals with `golive approve FILE --role ROLE --go --sign {out}`")?;
+    say!("  pin it to a role in golive.toml: [roles.\"ROLE\"] keys = [\"{out}.pub\"]")?;
     Ok(Outcome::Ok)
 }
 

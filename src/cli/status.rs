@@ -18,7 +18,7 @@ pub(super) fn run(path: &Path, sources: Sources<'_>, format: Format) -> anyhow::
     )?;
     with_view(path, &inputs, |view| {
         let report = StatusReport::new(view);
-        let mut out = anstream::stdout().lock();
+        let mut out = super::output::stdout();
         match format {
             Format::Json => {
                 super::print_json(&report)?;
