@@ -12,10 +12,11 @@
 #   sections  N sections of one item each, nested three deep (per-section totals that used to
 #             scan every item for every section).
 # The check is a `file` probe that fails (`size < 1B` on golive.toml), so that `gate` and
-# `report` also carry N reasons. Every command runs $ROUNDS times; the medians of wall time
-# (s) and peak RSS (MB, from /usr/bin/time) are printed, with the growth against the smallest
-# size: `×t` is the time ratio over the size ratio, so linear cost reads about 1 (or below,
-# since fixed start-up costs weigh less at scale), quadratic cost grows with the size ratio.
+# `report` also carry N reasons. Every command runs $ROUNDS times; the medians of wall time,
+# CPU time (user + system: steadier than wall time on a busy machine) and peak RSS (MB), all
+# from /usr/bin/time, are printed, with the growth against the smallest size: `×t` is the CPU
+# time ratio over the size ratio, so linear cost reads about 1 (or below, since fixed start-up
+# costs weigh less at scale), quadratic cost grows with the size ratio.
 # The target for 100k items with a glob check: `gate` under 2 s and 300 MB.
 #
 # Each command is bounded ($TIME_LIMIT s, $MEMORY_LIMIT MB of address space) so that a
@@ -104,7 +105,7 @@ expect = ["size < 1B"]
 EOF
 }
 
-# Runs one golive command in `dir`, bounded; prints "seconds megabytes" (or "over over").
+# Runs one golive command in `dir`, bounded; prints "wall cpu megabytes" (or "over over over").
 measure() {
     local dir=$1
     shift
@@ -112,19 +113,19 @@ measure() {
     if (
         cd "$dir" &&
             ulimit -v $((MEMORY_LIMIT * 1024)) &&
-            timeout "$TIME_LIMIT" /usr/bin/time -f '%e %M' -o "$stats" "$GOLIVE" "$@" >/dev/null 2>"$work/stderr"
+            timeout "$TIME_LIMIT" /usr/bin/time -f '%e %U %S %M' -o "$stats" "$GOLIVE" "$@" >/dev/null 2>"$work/stderr"
     ); then
         :
     else
         local code=$?
         # 1 is golive's "findings" (failed checks, NO-GO): the command ran to its end.
         if ((code != 1)); then
-            echo "over over"
+            echo "over over over"
             return
         fi
     fi
     # time(1) writes "Command exited with non-zero status 1" first when golive exits 1.
-    tail -n 1 "$stats" | awk '{ printf "%s %.0f\n", $1, $2 / 1024 }'
+    tail -n 1 "$stats" | awk '{ printf "%s %.2f %.0f\n", $1, $2 + $3, $4 / 1024 }'
 }
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : "over") }'; }
@@ -136,7 +137,7 @@ commands=(
     "report:report list.md --format html -o report.html"
 )
 
-printf '\n%-9s %8s  %-7s %9s %8s %6s %6s\n' shape items command 'time s' 'RSS MB' '×t' '×mem'
+printf '\n%-9s %8s  %-7s %7s %7s %8s %6s %6s\n' shape items command 'wall s' 'cpu s' 'RSS MB' '×t' '×mem'
 for shape in items sections; do
     declare -A base_time=() base_mem=()
     base_size=
@@ -147,11 +148,12 @@ for shape in items sections; do
         for entry in "${commands[@]}"; do
             name=${entry%%:*}
             read -ra args <<<"${entry#*:}"
-            times=() mems=()
+            walls=() times=() mems=()
             for _ in $(seq 1 "$ROUNDS"); do
-                read -r t m < <(measure "$dir" "${args[@]}")
-                times+=("$t") mems+=("$m")
+                read -r w t m < <(measure "$dir" "${args[@]}")
+                walls+=("$w") times+=("$t") mems+=("$m")
             done
+            w=$(printf '%s\n' "${walls[@]}" | median)
             t=$(printf '%s\n' "${times[@]}" | median)
             m=$(printf '%s\n' "${mems[@]}" | median)
             growth_t=- growth_m=-
@@ -159,11 +161,11 @@ for shape in items sections; do
                 base_time[$name]=${base_time[$name]:-$t}
                 base_mem[$name]=${base_mem[$name]:-$m}
                 growth_t=$(awk -v t="$t" -v b="${base_time[$name]}" -v n="$n" -v s="$base_size" \
-                    'BEGIN { printf "%.2f", (t / (b > 0.005 ? b : 0.005)) / (n / s) }')
+                    'BEGIN { printf "%.2f", (t / (b > 0.01 ? b : 0.01)) / (n / s) }')
                 growth_m=$(awk -v m="$m" -v b="${base_mem[$name]}" -v n="$n" -v s="$base_size" \
                     'BEGIN { printf "%.2f", (m / b) / (n / s) }')
             fi
-            printf '%-9s %8s  %-7s %9s %8s %6s %6s\n' "$shape" "$n" "$name" "$t" "$m" "$growth_t" "$growth_m"
+            printf '%-9s %8s  %-7s %7s %7s %8s %6s %6s\n' "$shape" "$n" "$name" "$w" "$t" "$m" "$growth_t" "$growth_m"
         done
         # The importer's own cost against a bare pulldown-cmark pass over the same file goes
         # here (issue 10): one line per size, `import` beside `pulldown-cmark`, same units.
