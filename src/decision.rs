@@ -7,13 +7,19 @@
 //! Architecture invariant: nothing here reads the clock, a file or the store; reports and the
 //! CLI build on [`resolve`] and [`decide`] and never re-derive a status themselves.
 
+mod pins;
+
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::checklist::{self, Checklist, Item, Phase, Severity, Status, Summary};
-use crate::store::sign::{self, SignatureStatus};
+use crate::store::event::{Problem, Verification};
+use crate::store::sign::{self, PublicKey, SignatureStatus};
 use crate::store::state::{ApprovalRecord, CheckRecord, NotApplicable, State, Tick, Waiver};
+
+pub use pins::{Pins, role_key, suggest_role};
 
 /// An item as the gate sees it: the file's status combined with the store's events.
 #[derive(Debug, Clone)]
@@ -27,8 +33,9 @@ pub struct Resolved<'a> {
     /// A waiver whose last day has passed: it no longer counts, but reports say so.
     pub expired_waiver: Option<&'a Waiver>,
     pub na: Option<&'a NotApplicable>,
-    /// Results of the checks on this item in the latest run (empty when none ran).
-    pub results: &'a [CheckRecord],
+    /// Results of the checks on this item in the latest run (empty when none ran). A check
+    /// on many items has one record, shared by all of them.
+    pub results: &'a [Arc<CheckRecord>],
 }
 
 impl Resolved<'_> {
@@ -50,7 +57,10 @@ impl Resolved<'_> {
 
     /// Checks on this item that failed in the latest run.
     pub fn failed_checks(&self) -> impl Iterator<Item = &CheckRecord> {
-        self.results.iter().filter(|record| !record.passed)
+        self.results
+            .iter()
+            .map(|record| record.as_ref())
+            .filter(|record| !record.passed)
     }
 }
 
@@ -109,6 +119,17 @@ pub fn resolve<'a>(checklist: &'a Checklist, state: &'a State, today: &str) -> V
         .collect()
 }
 
+/// What the gate checked before it decides, besides the checklist and the store's state: the
+/// store's hash chain (and any anchors given), and the keys `golive.toml` pins to roles.
+/// There is no default: a caller that did not verify the chain has nothing to pass.
+#[derive(Debug, Clone, Copy)]
+pub struct Trust<'a> {
+    /// [`crate::store::Store::verified_state`]'s verification of the events `state` was
+    /// folded from.
+    pub audit: &'a Verification,
+    pub pins: &'a Pins,
+}
+
 /// GO or NO-GO, with every reason, the state of each approval and the resolved totals.
 #[derive(Debug, Clone, Serialize)]
 pub struct Decision {
@@ -128,6 +149,8 @@ pub struct Reason {
     pub role: Option<String>,
     /// The line in the checklist file, when the reason comes from one.
     pub line: Option<usize>,
+    /// The store event (its `seq`) a broken chain or a failed anchor is about.
+    pub event: Option<i64>,
     pub message: String,
 }
 
@@ -141,6 +164,15 @@ pub enum ReasonKind {
     MissingApproval,
     NoGoApproval,
     InvalidSignature,
+    /// The store's hash chain does not verify: an event was edited, deleted or inserted.
+    BrokenChain,
+    /// An anchor (`--anchor SEQ:HASH`) is not in the chain: events were cut off its end, or
+    /// the history up to it was rewritten.
+    AnchorMismatch,
+    /// A GO for a role whose keys are pinned, without a signature.
+    UnsignedApproval,
+    /// A GO for a role whose keys are pinned, signed by a key that is not one of them.
+    UnknownKey,
 }
 
 /// Where an approval's latest word came from.
@@ -164,28 +196,46 @@ pub struct ApprovalStatus {
     pub at: Option<String>,
     pub comment: Option<String>,
     pub signature: SignatureStatus,
+    /// The public key that signed, when the approval is signed.
+    pub key: Option<PublicKey>,
+    /// `golive.toml` pins this role's keys: only an approval signed by one of them counts.
+    pub pinned: bool,
     /// The line of the sign-off in the file.
     pub line: Option<usize>,
     pub source: Option<ApprovalSource>,
 }
 
 impl ApprovalStatus {
+    /// The latest word can be taken at its word: its signature verifies, and where the role's
+    /// keys are pinned, it is signed by one of them.
+    pub fn counts(&self) -> bool {
+        match self.signature {
+            SignatureStatus::Valid => true,
+            SignatureStatus::Invalid => false,
+            SignatureStatus::Unsigned | SignatureStatus::UnknownKey => !self.pinned,
+        }
+    }
+
     /// The approval says GO and nothing voids it.
     pub fn is_go(&self) -> bool {
-        self.decision == Some(true) && self.signature != SignatureStatus::Invalid
+        self.decision == Some(true) && self.counts()
     }
 }
 
 /// The gate's answer for `checklist` given `state` on `today` (`YYYY-MM-DD`).
 /// `checklist_key` is the key approvals were signed for (see `store::sign::verify`).
 ///
-/// GO only when every gating item (phase `pre`, `blocking` or `required`) is settled (see
-/// [`Resolved::settled`]), none of their checks failed in the latest run, and every required
-/// approval's latest word is GO. Anything else is NO-GO with one [`Reason`] per open or failed
-/// item (one per failed check when checks failed), per expired waiver, and per missing, NO-GO
-/// or unverifiable approval, items first in file order, then approvals.
+/// GO only when the store's chain (and every anchor) verified, every gating item (phase
+/// `pre`, `blocking` or `required`) is settled (see [`Resolved::settled`]), none of their
+/// checks failed in the latest run, and every required approval's latest word is GO and
+/// counts (see [`ApprovalStatus::counts`]). Anything else is NO-GO with one [`Reason`] for a
+/// broken chain or anchor, then one per open or failed item (one per failed check when checks
+/// failed), per expired waiver, and per missing, NO-GO or unverifiable approval, items in
+/// file order, then approvals.
 ///
 /// Interpretations:
+/// - a broken chain is a reason of its own, first; the store's state is still shown (it is
+///   what a person investigating needs to see), but nothing can make the answer GO;
 /// - a failed check on an item with an active waiver does not block: accepting the risk of
 ///   that check failing is what the waiver is for. Once the waiver expires, both the failed
 ///   check and the expiry are reasons;
@@ -194,13 +244,22 @@ impl ApprovalStatus {
 ///   a role and a reason);
 /// - approvals: the store's latest word for a role wins; the file's sign-off cell is only a
 ///   fallback when the store has nothing for that role (see `approval_statuses`). A signature
-///   that does not verify voids the approval whatever it said;
+///   that does not verify voids the approval whatever it said; for a pinned role, a GO counts
+///   only when signed by a pinned key (a file's cell is never signed), while a NO-GO blocks
+///   however it was given;
 /// - approvals for roles the file does not list are reported but never block.
-pub fn decide(checklist_key: &str, checklist: &Checklist, state: &State, today: &str) -> Decision {
+pub fn decide(
+    checklist_key: &str,
+    checklist: &Checklist,
+    state: &State,
+    trust: Trust<'_>,
+    today: &str,
+) -> Decision {
     decide_resolved(
         checklist_key,
         checklist,
         state,
+        trust,
         &resolve(checklist, state, today),
     )
 }
@@ -210,10 +269,12 @@ pub fn decide_resolved(
     checklist_key: &str,
     checklist: &Checklist,
     state: &State,
+    trust: Trust<'_>,
     resolved: &[Resolved<'_>],
 ) -> Decision {
-    let mut reasons: Vec<Reason> = resolved.iter().flat_map(item_reasons).collect();
-    let approvals = approval_statuses(checklist_key, checklist, state);
+    let mut reasons: Vec<Reason> = audit_reason(trust.audit).into_iter().collect();
+    reasons.extend(resolved.iter().flat_map(item_reasons));
+    let approvals = approval_statuses(checklist_key, checklist, state, trust.pins);
     reasons.extend(approvals.iter().filter_map(approval_reason));
     Decision {
         go: reasons.is_empty(),
@@ -223,25 +284,83 @@ pub fn decide_resolved(
     }
 }
 
+/// The reason a chain that did not verify gives: it names the first bad event.
+fn audit_reason(audit: &Verification) -> Option<Reason> {
+    let broken = audit.first_bad.as_ref()?;
+    let (kind, message) = match broken.problem {
+        Problem::Truncated | Problem::Rewritten => (
+            ReasonKind::AnchorMismatch,
+            format!(
+                "audit trail broken: the anchor at event {} does not hold: {}; the store's \
+                 history is not the one anchored, so the gate cannot say GO",
+                broken.seq,
+                broken.problem.describe()
+            ),
+        ),
+        Problem::Edited | Problem::Missing | Problem::OutOfChain => (
+            ReasonKind::BrokenChain,
+            format!(
+                "audit trail broken at event {}: {}; nothing the store records can be trusted, \
+                 so the gate cannot say GO (`golive audit verify` shows the break)",
+                broken.seq,
+                broken.problem.describe()
+            ),
+        ),
+    };
+    Some(Reason {
+        kind,
+        item: None,
+        role: None,
+        line: None,
+        event: Some(broken.seq),
+        message,
+    })
+}
+
+/// Per-section totals, one per [`Checklist::sections`] entry, each over the items in the
+/// section and every section inside it. One pass over the items (each counted in its section
+/// and the sections above it, at most six heading levels), never a pass per section.
+pub fn section_summaries(checklist: &Checklist, resolved: &[Resolved<'_>]) -> Vec<Summary> {
+    let sections = &checklist.sections;
+    let mut summaries = vec![Summary::default(); sections.len()];
+    for entry in resolved {
+        let mut current = entry.item.section;
+        // Bounded by the number of sections, so a malformed parent chain cannot loop.
+        for _ in 0..sections.len() {
+            let Some(index) = current else { break };
+            let Some(summary) = summaries.get_mut(index) else {
+                break;
+            };
+            count(summary, entry);
+            current = sections[index].parent;
+        }
+    }
+    summaries
+}
+
 /// Counts over resolved statuses, like [`Summary::of`] over the file's.
 pub fn summary_of<'r, 'a: 'r>(resolved: impl IntoIterator<Item = &'r Resolved<'a>>) -> Summary {
     let mut summary = Summary::default();
     for entry in resolved {
-        summary.items += 1;
-        match entry.status {
-            Status::Todo => summary.open += 1,
-            Status::Done => summary.done += 1,
-            Status::Failed => summary.failed += 1,
-            Status::Waived => summary.waived += 1,
-            Status::Na => summary.na += 1,
-        }
-        if entry.item.severity == Severity::Blocking
-            && matches!(entry.status, Status::Todo | Status::Failed)
-        {
-            summary.blocking_open += 1;
-        }
+        count(&mut summary, entry);
     }
     summary
+}
+
+fn count(summary: &mut Summary, entry: &Resolved<'_>) {
+    summary.items += 1;
+    match entry.status {
+        Status::Todo => summary.open += 1,
+        Status::Done => summary.done += 1,
+        Status::Failed => summary.failed += 1,
+        Status::Waived => summary.waived += 1,
+        Status::Na => summary.na += 1,
+    }
+    if entry.item.severity == Severity::Blocking
+        && matches!(entry.status, Status::Todo | Status::Failed)
+    {
+        summary.blocking_open += 1;
+    }
 }
 
 fn item_reasons(entry: &Resolved<'_>) -> Vec<Reason> {
@@ -258,6 +377,7 @@ fn item_reasons(entry: &Resolved<'_>) -> Vec<Reason> {
         item: Some(item.id.clone()),
         role: None,
         line: Some(item.line),
+        event: None,
         message,
     };
     let mut reasons: Vec<Reason> = entry
@@ -315,11 +435,6 @@ fn failure_text(record: &CheckRecord) -> String {
     }
 }
 
-/// Roles compare trimmed and case-insensitively, as people type them differently.
-fn role_key(role: &str) -> String {
-    role.trim().to_lowercase()
-}
-
 /// One status per role: first the file's sign-offs, in file order, then roles only the store
 /// knows, in the order they first approved.
 ///
@@ -327,7 +442,12 @@ fn role_key(role: &str) -> String {
 /// cell (`[x]` → GO, a NO-GO cell → NO-GO) is a fallback used only when the store has nothing
 /// for that role, so teams that sign off in the file still get a gate; anything recorded with
 /// `golive` (and possibly signed) supersedes it.
-fn approval_statuses(key: &str, checklist: &Checklist, state: &State) -> Vec<ApprovalStatus> {
+fn approval_statuses(
+    key: &str,
+    checklist: &Checklist,
+    state: &State,
+    pins: &Pins,
+) -> Vec<ApprovalStatus> {
     let mut latest: HashMap<String, &ApprovalRecord> = HashMap::new();
     let mut store_order: Vec<String> = Vec::new();
     for record in &state.approvals {
@@ -362,6 +482,8 @@ fn approval_statuses(key: &str, checklist: &Checklist, state: &State) -> Vec<App
                 at: None,
                 comment: None,
                 signature: SignatureStatus::Unsigned,
+                key: None,
+                pinned: false,
                 line: Some(approval.line),
                 source: (approval.decision != checklist::Decision::Pending)
                     .then_some(ApprovalSource::File),
@@ -377,6 +499,9 @@ fn approval_statuses(key: &str, checklist: &Checklist, state: &State) -> Vec<App
             statuses.push(from_store(key, record));
         }
     }
+    for status in &mut statuses {
+        apply_pins(status, pins);
+    }
     statuses
 }
 
@@ -389,8 +514,25 @@ fn from_store(key: &str, record: &ApprovalRecord) -> ApprovalStatus {
         at: Some(record.stamp.at.clone()),
         comment: record.comment.clone(),
         signature: sign::verify(key, record),
+        key: record
+            .signature
+            .as_ref()
+            .and_then(|signature| PublicKey::from_hex(&signature.public_key)),
+        pinned: false,
         line: None,
         source: Some(ApprovalSource::Store),
+    }
+}
+
+/// Marks the approval of a pinned role, and a valid signature by a key not pinned for it.
+fn apply_pins(status: &mut ApprovalStatus, pins: &Pins) {
+    let Some(keys) = pins.keys_for(&status.role) else {
+        return;
+    };
+    status.pinned = true;
+    let pinned_key = status.key.is_some_and(|key| keys.contains(&key));
+    if status.signature == SignatureStatus::Valid && !pinned_key {
+        status.signature = SignatureStatus::UnknownKey;
     }
 }
 
@@ -403,6 +545,34 @@ fn approval_reason(approval: &ApprovalStatus) -> Option<Reason> {
         (
             ReasonKind::InvalidSignature,
             format!("signature of `{role}`'s approval does not verify"),
+        )
+    } else if approval.decision == Some(true) && approval.signature == SignatureStatus::Unsigned {
+        let given = match (approval.source, &approval.by, &approval.at) {
+            (Some(ApprovalSource::File), _, _) => match approval.line {
+                Some(line) => format!("ticked in the file (line {line})"),
+                None => "ticked in the file".to_string(),
+            },
+            (_, Some(by), Some(at)) => format!("given by {by} on {}", day(at)),
+            _ => "given".to_string(),
+        };
+        (
+            ReasonKind::UnsignedApproval,
+            format!(
+                "`{role}`'s GO ({given}) is not signed, and golive.toml pins the role's keys: \
+                 only a GO signed with one of them counts (`golive approve --sign KEY`)"
+            ),
+        )
+    } else if approval.decision == Some(true) && approval.signature == SignatureStatus::UnknownKey {
+        let key = approval
+            .key
+            .map(|key| format!(" {}", short_key(&key)))
+            .unwrap_or_default();
+        (
+            ReasonKind::UnknownKey,
+            format!(
+                "`{role}`'s GO is signed by a key not pinned for the role in golive.toml{key}: \
+                 it does not count"
+            ),
         )
     } else if approval.decision == Some(false) {
         let comment = approval
@@ -435,8 +605,18 @@ fn approval_reason(approval: &ApprovalStatus) -> Option<Reason> {
         item: None,
         role: Some(role.clone()),
         line: approval.line,
+        event: None,
         message,
     })
+}
+
+/// `ed25519:` and the first 16 hex digits: enough to tell keys apart in a message.
+pub fn short_key(key: &PublicKey) -> String {
+    let text = key.to_string();
+    match text.get(..24) {
+        Some(short) => format!("{short}…"),
+        None => text,
+    }
 }
 
 /// The date part of an RFC 3339 time: reasons read better with the day only.

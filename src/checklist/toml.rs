@@ -48,6 +48,8 @@ pub struct Config {
     pub defaults: Fields,
     /// Every `[[check]]`, in file order.
     pub checks: Vec<Fields>,
+    /// `[roles."NAME"]`: the keys pinned to each approver role (read by `store::sign`).
+    pub roles: Fields,
 }
 
 /// The keys of one table, to be taken one by one.
@@ -269,9 +271,27 @@ pub fn parse(text: &str) -> Result<Config, Vec<Diagnostic>> {
                 .with_hint("write each check as a `[[check]]` section"),
         ),
     }
-    errors.extend(root.unknown_keys("at the top level", &["check", "defaults"]));
+    let roles =
+        match root.take("roles") {
+            None => Fields::default(),
+            Some(Spanned {
+                value: RawValue::Table(table),
+                ..
+            }) => table,
+            Some(other) => {
+                errors.push(wrong_kind("roles", &other, "a table").with_hint(
+                    "write each role as `[roles.\"Security Lead\"]` with `keys = [\"…\"]`",
+                ));
+                Fields::default()
+            }
+        };
+    errors.extend(root.unknown_keys("at the top level", &["check", "defaults", "roles"]));
     if errors.is_empty() {
-        Ok(Config { defaults, checks })
+        Ok(Config {
+            defaults,
+            checks,
+            roles,
+        })
     } else {
         Err(errors)
     }

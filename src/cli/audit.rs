@@ -21,8 +21,8 @@ pub(super) fn verify(
         Format::Table => match &verification.first_bad {
             None => {
                 say!(
-                    "audit trail intact: {} events, every hash chains to the one before",
-                    verification.events
+                    "audit trail intact: {}, every hash chains to the one before",
+                    crate::report::count(verification.events, "event", "events")
                 )?;
                 if !anchors.is_empty() {
                     say!("every anchor is in the chain ({} given)", anchors.len())?;
@@ -36,10 +36,10 @@ pub(super) fn verify(
                 }
             }
             Some(broken) => say!(
-                "audit trail BROKEN at event {}: {} ({} events checked)",
+                "audit trail BROKEN at event {}: {} ({} checked)",
                 broken.seq,
                 broken.problem.describe(),
-                verification.events
+                crate::report::count(verification.events, "event", "events")
             )?,
         },
     }
@@ -82,7 +82,7 @@ pub(super) fn log(
                     event.actor
                 )?;
             }
-            say!("{} events", events.len())?;
+            say!("{}", crate::report::count(events.len(), "event", "events"))?;
         }
     }
     Ok(Outcome::Ok)

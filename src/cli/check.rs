@@ -62,15 +62,12 @@ pub(super) fn run(options: Options) -> anyhow::Result<Outcome> {
         return Ok(Outcome::Ok);
     }
     let total = plan.checks.len();
-    let display: Arc<dyn Progress> = if options.quiet {
-        Arc::new(Silent)
-    } else if std::io::stderr().is_terminal() {
+    // A bar only where a person watches it: in a log (CI, a pipe, a file) every result is
+    // printed once, by the report at the end, not also as progress lines on stderr.
+    let display: Arc<dyn Progress> = if !options.quiet && std::io::stderr().is_terminal() {
         Arc::new(Bar::new(total))
     } else {
-        Arc::new(Lines {
-            total,
-            done: std::sync::atomic::AtomicUsize::new(0),
-        })
+        Arc::new(Silent)
     };
     let opened = Opened::open(&options.file, &options.store)?;
     let who = actor(options.by.as_deref(), &options.file);
@@ -176,8 +173,8 @@ fn print_plan(
                 );
                 if check.retries > 0 {
                     timing.push_str(&format!(
-                        ", {} retries every {}",
-                        check.retries,
+                        ", {} every {}",
+                        crate::report::count(check.retries as usize, "retry", "retries"),
                         crate::expr::Value::Duration(check.interval)
                     ));
                 }
@@ -193,8 +190,8 @@ fn print_plan(
             }
             writeln!(
                 out,
-                "{} checks would run; configuration is valid",
-                checks.len()
+                "{} would run; configuration is valid",
+                crate::report::count(checks.len(), "check", "checks")
             )?;
         }
     }
@@ -298,19 +295,5 @@ impl Progress for Bar {
 impl Drop for Bar {
     fn drop(&mut self) {
         self.0.finish_and_clear();
-    }
-}
-
-/// One line per finished check when stderr is not a terminal (CI logs).
-struct Lines {
-    total: usize,
-    done: std::sync::atomic::AtomicUsize,
-}
-
-impl Progress for Lines {
-    fn finished(&self, check: &Check, result: &CheckResult) {
-        let done = self.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-        let verdict = if result.passed { "pass" } else { "FAIL" };
-        eprintln!("[{done}/{}] {verdict} {}", self.total, check.name);
     }
 }

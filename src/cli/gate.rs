@@ -6,39 +6,57 @@ use std::path::Path;
 use anyhow::Context as _;
 use clap::ValueEnum;
 
-use super::store::{Opened, StoreArgs};
+use super::store::StoreArgs;
+use super::view::{self, ConfigArgs, Inputs, Items};
 use super::{Format, Outcome, input};
+use crate::decision::Trust;
 use crate::report::gate::{self, GateJson, GateView};
 use crate::report::{html, junit, markdown};
-use crate::store::event::now;
+use crate::store::event::{Anchor, now};
 
-/// Reads the checklist and its history, and hands the gate's view to `use_view`.
-fn with_view<T>(
+/// What `status`, `gate` and `report` are given to find the checklist's history.
+pub(super) struct Sources<'a> {
+    pub(super) store: &'a StoreArgs,
+    pub(super) config: &'a ConfigArgs,
+    /// Earlier audit heads (`--anchor SEQ:HASH`) that must still be in the chain.
+    pub(super) anchors: &'a [Anchor],
+}
+
+/// The gate's view of `inputs`: resolved, decided, with what was verified.
+pub(super) fn with_view<T>(
     file: &Path,
-    store: &StoreArgs,
+    inputs: &Inputs,
     use_view: impl FnOnce(&GateView<'_>) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
-    let loaded = input::load(file)?;
-    let opened = Opened::open(file, store)?;
-    let state = opened.state()?;
-    if !state.unreadable.is_empty() {
-        eprintln!(
-            "warning: {} events in the store could not be read and were ignored (seq {:?}); run `golive audit verify`",
-            state.unreadable.len(),
-            state.unreadable
-        );
-    }
     let now = now();
     // Event times are UTC; so is the day waivers are compared with.
     let today = &now[..10];
     let shown = file.display().to_string();
-    let mut view = GateView::new(&shown, &opened.key, &loaded.checklist, &state, today, &now);
-    view.audit_head = opened.head()?;
+    let trust = Trust {
+        audit: &inputs.audit,
+        pins: &inputs.pins,
+    };
+    let view = GateView::new(
+        &shown,
+        &inputs.key,
+        &inputs.loaded.checklist,
+        &inputs.state,
+        trust,
+        today,
+        &now,
+    );
     use_view(&view)
 }
 
-pub(super) fn gate(file: &Path, store: &StoreArgs, format: Format) -> anyhow::Result<Outcome> {
-    with_view(file, store, |view| {
+pub(super) fn gate(file: &Path, sources: Sources<'_>, format: Format) -> anyhow::Result<Outcome> {
+    let inputs = view::read(
+        file,
+        sources.store,
+        sources.config,
+        sources.anchors,
+        Items::Required,
+    )?;
+    with_view(file, &inputs, |view| {
         match format {
             Format::Json => super::print_json(&GateJson::new(view))?,
             Format::Table => {
@@ -89,11 +107,22 @@ pub(super) enum ReportFormat {
 
 pub(super) fn report(
     file: &Path,
-    store: &StoreArgs,
+    sources: Sources<'_>,
     format: ReportFormat,
     out: &Path,
 ) -> anyhow::Result<Outcome> {
-    let text = with_view(file, store, |view| {
+    let inputs = view::read(
+        file,
+        sources.store,
+        sources.config,
+        sources.anchors,
+        Items::Required,
+    )?;
+    let to_stdout = out == Path::new("-");
+    if !to_stdout {
+        view::refuse_inputs(out, &inputs.files)?;
+    }
+    let text = with_view(file, &inputs, |view| {
         Ok(match format {
             ReportFormat::Md => markdown::render(view),
             ReportFormat::Html => html::render(view, &[]),
@@ -105,7 +134,7 @@ pub(super) fn report(
             ReportFormat::Junit => junit::render(view),
         })
     })?;
-    if out == Path::new("-") {
+    if to_stdout {
         super::output::raw_stdout().write_all(text.as_bytes())?;
     } else {
         write_new_or_replace(out, text.as_bytes())?;

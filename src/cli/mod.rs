@@ -12,6 +12,7 @@ mod people;
 mod status;
 mod store;
 mod tick;
+mod view;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -48,12 +49,22 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Show per-section progress, open blocking items, approvals and warnings
-    #[command(after_help = "The JSON output's schema is documented in the README and kept stable.")]
+    #[command(
+        long_about = "Show where the checklist stands: per-section progress, totals, open \
+blocking items, approvals and warnings. Statuses and approvals are the gate's: the file \
+combined with the store's history (ticks, check results, waivers, n/a, approvals), whose hash \
+chain is verified first. Reading never creates a store.",
+        after_help = "The JSON output's schema is documented in the README and kept stable."
+    )]
     Status {
         /// The checklist's Markdown file
         file: PathBuf,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        #[command(flatten)]
+        store: store::StoreArgs,
+        #[command(flatten)]
+        config: view::ConfigArgs,
     },
     /// Tick an item's box in the file (only that byte changes)
     #[command(
@@ -150,6 +161,11 @@ checks keep their status (manual).",
     },
     /// Record a role's GO or NO-GO, optionally signed with an ed25519 key
     #[command(
+        long_about = "Record a role's GO or NO-GO in the store, optionally signed with an ed25519 \
+key. The role is matched against the checklist's sign-offs without case, accents or extra \
+spaces (`securite` is `Sécurité`) and recorded as the checklist spells it; a role it does not \
+list is an error with a suggestion, unless --extra-role. When golive.toml pins the role's keys \
+([roles.\"NAME\"] keys = [...]), a GO must be signed with one of them, or it would not count.",
         after_help = "Examples:\n  golive approve launch.md --role \"Security Lead\" --by ana --go --comment \"pen test clean\"\n  golive keys new --out ~/.golive/ana.key\n  golive approve launch.md --role CTO --by ana --go --sign ~/.golive/ana.key"
     )]
     Approve {
@@ -169,28 +185,41 @@ checks keep their status (manual).",
         no_go: bool,
         #[arg(long)]
         comment: Option<String>,
-        /// Sign the approval with this secret key (from `golive keys new`)
+        /// Sign the approval with this secret key (from `golive keys new`; not its .pub)
         #[arg(long, value_name = "KEYFILE")]
         sign: Option<PathBuf>,
+        /// Record a role the checklist's sign-offs do not list (shown, never counted by the gate)
+        #[arg(long)]
+        extra_role: bool,
         #[command(flatten)]
         store: store::StoreArgs,
+        #[command(flatten)]
+        config: view::ConfigArgs,
     },
     /// Decide GO or NO-GO, with every reason (exit 0 GO, 1 NO-GO)
     #[command(
-        long_about = "Decide GO or NO-GO from the checklist and its history. GO only when every \
-pre-go-live blocking and required item is done, n/a (conditional items) or waived (an active \
-waiver naming a role and a reason); no check on such an item failed in the latest run; and every \
-required approval's latest word is GO (a signed approval must verify). Post-go-live and advisory \
-items never block. When GITHUB_STEP_SUMMARY is set, a Markdown summary is appended to it.",
-        after_help = "Examples:\n  golive gate launch.md\n  golive gate launch.md --format json | jq -r '.reasons[].message'\n\nExit codes: 0 GO, 1 NO-GO, 2 usage, input or store error."
+        long_about = "Decide GO or NO-GO from the checklist and its history. The store's hash \
+chain is verified first (and every --anchor must still be in it): a broken chain is NO-GO, \
+naming the first bad event. GO only when every pre-go-live blocking and required item is done, \
+n/a (conditional items) or waived (an active waiver naming a role and a reason); no check on \
+such an item failed in the latest run; and every required approval's latest word is GO (a \
+signed approval must verify, and a role whose keys golive.toml pins counts only a GO signed by \
+one of them). Post-go-live and advisory items never block. A file with no items is not a \
+checklist (exit 2). When GITHUB_STEP_SUMMARY is set, a Markdown summary is appended to it.",
+        after_help = "Examples:\n  golive gate launch.md\n  golive gate launch.md --format json | jq -r '.reasons[].message'\n  golive gate launch.md --anchor 42:9f86d081…   # a head kept from an earlier run\n\nExit codes: 0 GO, 1 NO-GO, 2 usage, input, configuration or store error."
     )]
     Gate {
         /// The checklist's Markdown file
         file: PathBuf,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// An earlier audit head (SEQ:HASH) that must still be in the chain; repeatable
+        #[arg(long, value_name = "SEQ:HASH")]
+        anchor: Vec<crate::store::event::Anchor>,
         #[command(flatten)]
         store: store::StoreArgs,
+        #[command(flatten)]
+        config: view::ConfigArgs,
     },
     /// Write the checklist's state and decision as Markdown, HTML, JSON or JUnit XML
     #[command(
@@ -201,11 +230,16 @@ items never block. When GITHUB_STEP_SUMMARY is set, a Markdown summary is append
         file: PathBuf,
         #[arg(long, value_enum)]
         format: gate::ReportFormat,
-        /// Where to write it (`-` for stdout)
+        /// Where to write it (`-` for stdout); never one of the report's inputs
         #[arg(long, short = 'o', value_name = "FILE")]
         out: PathBuf,
+        /// An earlier audit head (SEQ:HASH) that must still be in the chain; repeatable
+        #[arg(long, value_name = "SEQ:HASH")]
+        anchor: Vec<crate::store::event::Anchor>,
         #[command(flatten)]
         store: store::StoreArgs,
+        #[command(flatten)]
+        config: view::ConfigArgs,
     },
     /// Manage approval signing keys
     Keys {
@@ -243,6 +277,12 @@ in flight, not as errors.",
 #[derive(Debug, Subcommand)]
 enum KeysCommand {
     /// Write a new ed25519 key pair: PATH (secret, mode 0600) and PATH.pub
+    #[command(
+        long_about = "Write a new ed25519 key pair for signing approvals: PATH holds the secret \
+key (mode 0600; missing folders are created, mode 0700) and PATH.pub the public key, to pin to \
+a role in golive.toml. An existing key is never overwritten.",
+        after_help = "Example:\n  golive keys new --out ~/.golive/ana.key\n  golive approve launch.md --role CTO --go --sign ~/.golive/ana.key"
+    )]
     New {
         #[arg(long, value_name = "PATH")]
         out: PathBuf,
@@ -314,7 +354,19 @@ pub fn run() -> ExitCode {
 
 fn dispatch(command: Command) -> anyhow::Result<Outcome> {
     match command {
-        Command::Status { file, format } => status::run(&file, format),
+        Command::Status {
+            file,
+            format,
+            store,
+            config,
+        } => {
+            let sources = gate::Sources {
+                store: &store,
+                config: &config,
+                anchors: &[],
+            };
+            status::run(&file, sources, format)
+        }
         Command::Tick {
             file,
             item,
@@ -354,7 +406,9 @@ fn dispatch(command: Command) -> anyhow::Result<Outcome> {
             no_go: _,
             comment,
             sign,
+            extra_role,
             store,
+            config,
         } => people::approve(people::Approve {
             file,
             role,
@@ -362,7 +416,9 @@ fn dispatch(command: Command) -> anyhow::Result<Outcome> {
             go,
             comment,
             sign,
+            extra_role,
             store,
+            config,
         }),
         Command::Keys {
             command: KeysCommand::New { out },
@@ -370,14 +426,32 @@ fn dispatch(command: Command) -> anyhow::Result<Outcome> {
         Command::Gate {
             file,
             format,
+            anchor,
             store,
-        } => gate::gate(&file, &store, format),
+            config,
+        } => {
+            let sources = gate::Sources {
+                store: &store,
+                config: &config,
+                anchors: &anchor,
+            };
+            gate::gate(&file, sources, format)
+        }
         Command::Report {
             file,
             format,
             out,
+            anchor,
             store,
-        } => gate::report(&file, &store, format, &out),
+            config,
+        } => {
+            let sources = gate::Sources {
+                store: &store,
+                config: &config,
+                anchors: &anchor,
+            };
+            gate::report(&file, sources, format, &out)
+        }
         Command::Audit {
             command:
                 AuditCommand::Verify {

@@ -5,8 +5,11 @@ use std::path::{Path, PathBuf};
 use anyhow::bail;
 
 use super::store::{Opened, StoreArgs, actor, today};
+use super::view::{self, ConfigArgs};
 use super::{Outcome, input, say};
+use crate::checklist::Checklist;
 use crate::checklist::tick::find_item;
+use crate::decision::{role_key, short_key, suggest_role};
 use crate::store::event::{Kind, NewEvent, now};
 use crate::store::sign;
 use crate::store::state::ApprovalRecord;
@@ -109,25 +112,47 @@ pub(super) struct Approve {
     pub(super) go: bool,
     pub(super) comment: Option<String>,
     pub(super) sign: Option<PathBuf>,
+    /// Record a role the checklist does not list.
+    pub(super) extra_role: bool,
     pub(super) store: StoreArgs,
+    pub(super) config: ConfigArgs,
 }
 
 pub(super) fn approve(args: Approve) -> anyhow::Result<Outcome> {
     let shown = args.file.display();
     let loaded = input::load(&args.file)?;
-    let role = required_text(
+    let typed = required_text(
         &args.role,
         "--role",
         "the role approving, e.g. \"Security Lead\"",
     )?;
-    let required = loaded
-        .checklist
-        .approvals
-        .iter()
-        .find(|a| a.role.eq_ignore_ascii_case(&role));
-    // Record under the checklist's own spelling of the role, so reports line up.
-    let role = required.map_or(role, |approval| approval.role.clone());
+    // Recorded under the checklist's own spelling of the role, so reports line up.
+    let listed = matching_role(&loaded.checklist, &typed);
+    let role = match listed {
+        Some(role) => role.to_string(),
+        None if args.extra_role => typed,
+        None => bail!(
+            "{}",
+            unknown_role(&shown.to_string(), &loaded.checklist, &typed)
+        ),
+    };
     let key = args.sign.as_deref().map(sign::read_key).transpose()?;
+    let config = view::config_path(&args.file, args.config.config.as_deref());
+    let pins = view::pins(&config, &loaded.checklist)?;
+    if let Some(pinned) = pins.keys_for(&role) {
+        let config = config.display();
+        match &key {
+            None if args.go => bail!(
+                "`{role}`'s keys are pinned in `{config}`: an unsigned GO would not count; sign it with `--sign KEYFILE` (the secret half of a pinned key)"
+            ),
+            Some(key) if !pinned.contains(&sign::public_key(key)) => bail!(
+                "the key `{}` ({}) is not pinned for `{role}` in `{config}`, so the gate would not count this approval; sign with a pinned key, or pin its public half there",
+                args.sign.as_deref().unwrap_or(Path::new("")).display(),
+                short_key(&sign::public_key(key))
+            ),
+            _ => {}
+        }
+    }
     let signed_at = now();
     let decision = if args.go { "GO" } else { "NO-GO" };
     let comment = args.comment.clone().filter(|c| !c.trim().is_empty());
@@ -165,37 +190,65 @@ pub(super) fn approve(args: Approve) -> anyhow::Result<Outcome> {
     )?;
     let signed = if key.is_some() { ", signed" } else { "" };
     say!("{shown}: {role}: {decision} recorded{signed}")?;
-    if required.is_none() {
-        let roles: Vec<&str> = loaded
-            .checklist
-            .approvals
-            .iter()
-            .map(|a| a.role.as_str())
-            .collect();
-        let known = if roles.is_empty() {
-            "none".to_string()
-        } else {
-            roles.join(", ")
-        };
+    if listed.is_none() {
         say!(
-            "note: `{role}` is not one of this checklist's required approvals ({known}); it is recorded but does not count toward the gate"
+            "note: `{role}` is not one of this checklist's sign-offs ({}); it is recorded but does not count toward the gate",
+            roles_listed(&loaded.checklist)
         )?;
     }
     Ok(Outcome::Ok)
 }
 
+/// The checklist's role that `typed` names, compared as the gate compares roles.
+fn matching_role<'a>(checklist: &'a Checklist, typed: &str) -> Option<&'a str> {
+    let wanted = role_key(typed);
+    checklist
+        .approvals
+        .iter()
+        .find(|approval| role_key(&approval.role) == wanted)
+        .map(|approval| approval.role.as_str())
+}
+
+fn roles_listed(checklist: &Checklist) -> String {
+    let mut roles: Vec<&str> = Vec::new();
+    for approval in &checklist.approvals {
+        if !roles
+            .iter()
+            .any(|role| role_key(role) == role_key(&approval.role))
+        {
+            roles.push(&approval.role);
+        }
+    }
+    if roles.is_empty() {
+        "none".to_string()
+    } else {
+        roles.join(", ")
+    }
+}
+
+fn unknown_role(file: &str, checklist: &Checklist, typed: &str) -> String {
+    let roles: Vec<&str> = checklist
+        .approvals
+        .iter()
+        .map(|a| a.role.as_str())
+        .collect();
+    let suggestion = suggest_role(typed, roles.iter().copied())
+        .map(|role| format!("; did you mean `{role}`?"))
+        .unwrap_or_default();
+    format!(
+        "`{typed}` is not a role of `{file}`'s sign-offs ({}){suggestion} (`--extra-role` records a role the file does not list; it never counts toward the gate)",
+        roles_listed(checklist)
+    )
+}
+
 pub(super) fn new_keys(out: &Path) -> anyhow::Result<Outcome> {
     let public = sign::new_key_pair(out)?;
+    let out = out.display();
     say!(
-        "wrote {} (secret, mode 0600) and {}.pub",
-        out.display(),
-        out.display()
+        "wrote {out} (secret key, mode 0600: keep it private) and {out}.pub (public key {public})"
     )?;
-    say!("public key: {public}")?;
-    say!(
-        "sign approvals with: golive approve FILE --role ROLE --go --sign {}",
-        out.display()
-    )?;
+    say!("  sign approvals with `golive approve FILE --role ROLE --go --sign {out}`")?;
+    say!("  pin it to a role in golive.toml: [roles.\"ROLE\"] keys = [\"{out}.pub\"]")?;
     Ok(Outcome::Ok)
 }
 

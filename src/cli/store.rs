@@ -45,14 +45,6 @@ impl Opened {
         })
     }
 
-    pub(super) fn state(&self) -> anyhow::Result<State> {
-        Ok(self.runtime.block_on(self.store.state(&self.key))?)
-    }
-
-    pub(super) fn head(&self) -> anyhow::Result<Option<crate::store::event::Anchor>> {
-        Ok(self.runtime.block_on(self.store.head())?)
-    }
-
     pub(super) fn append(&self, events: Vec<NewEvent>) -> anyhow::Result<Vec<Event>> {
         Ok(self.runtime.block_on(self.store.append(events))?)
     }

@@ -4,7 +4,17 @@ use ed25519_dalek::SigningKey;
 use serde_json::{Value as Json, json};
 
 use super::*;
-use crate::store::event::{Event, GENESIS, Kind, NewEvent};
+use crate::store::event::{Anchor, Broken, Event, GENESIS, Kind, NewEvent};
+
+const INTACT: Verification = Verification {
+    events: 0,
+    head: None,
+    first_bad: None,
+};
+const TRUSTED: Trust<'static> = Trust {
+    audit: &INTACT,
+    pins: &Pins::NONE,
+};
 
 const KEY: &str = "launch.md";
 const TODAY: &str = "2026-11-21";
@@ -160,7 +170,7 @@ fn status_of(resolved: &[Resolved<'_>], id: &str) -> Status {
 
 #[test]
 fn an_untouched_checklist_is_no_go_with_every_reason() {
-    let decision = decide(KEY, &checklist(LAUNCH), &State::default(), TODAY);
+    let decision = decide(KEY, &checklist(LAUNCH), &State::default(), TRUSTED, TODAY);
     assert!(!decision.go);
     let messages: Vec<&str> = decision
         .reasons
@@ -197,7 +207,13 @@ fn an_untouched_checklist_is_no_go_with_every_reason() {
 
 #[test]
 fn advisory_and_post_items_never_block() {
-    let decision = decide(KEY, &checklist(LAUNCH), &state(&settled_events()), TODAY);
+    let decision = decide(
+        KEY,
+        &checklist(LAUNCH),
+        &state(&settled_events()),
+        TRUSTED,
+        TODAY,
+    );
     assert!(decision.go, "{:?}", decision.reasons);
     let (list, empty) = (checklist(LAUNCH), State::default());
     let resolved = resolve(&list, &empty, TODAY);
@@ -214,7 +230,7 @@ fn advisory_and_post_items_never_block() {
     let state = state(&events);
     let resolved = resolve(&list, &state, TODAY);
     assert_eq!(status_of(&resolved, "docs"), Status::Failed);
-    assert!(decide(KEY, &list, &state, TODAY).go);
+    assert!(decide(KEY, &list, &state, TRUSTED, TODAY).go);
 }
 
 #[test]
@@ -235,7 +251,7 @@ fn check_results_decide_the_status_before_the_file() {
     // An unticked box whose checks pass is done; a ticked one whose check fails is failed.
     assert_eq!(status_of(&resolved, "tls"), Status::Done);
     assert_eq!(status_of(&resolved, "health"), Status::Failed);
-    let decision = decide(KEY, &list, &state, TODAY);
+    let decision = decide(KEY, &list, &state, TRUSTED, TODAY);
     assert_eq!(
         kinds(&decision),
         [(ReasonKind::FailedCheck, Some("health"))]
@@ -252,7 +268,7 @@ fn only_the_latest_run_counts() {
     let mut events = settled_events();
     events.extend(run(&[("tls", "tls", false, &["cert.days_left 9 < 30"])]));
     events.extend(run(&[("tls", "tls", true, &[])]));
-    assert!(decide(KEY, &list, &state(&events), TODAY).go);
+    assert!(decide(KEY, &list, &state(&events), TRUSTED, TODAY).go);
 }
 
 #[test]
@@ -271,9 +287,9 @@ fn an_active_waiver_covers_a_failed_check() {
         status_of(&resolve(&list, &state, TODAY), "tls"),
         Status::Waived
     );
-    assert!(decide(KEY, &list, &state, TODAY).go);
+    assert!(decide(KEY, &list, &state, TRUSTED, TODAY).go);
     // The day after its last day it no longer does, and says so.
-    let decision = decide(KEY, &list, &state, "2026-11-22");
+    let decision = decide(KEY, &list, &state, TRUSTED, "2026-11-22");
     assert_eq!(
         kinds(&decision),
         [
@@ -308,7 +324,7 @@ fn an_expired_waiver_leaves_the_item_open_and_is_remembered() {
     let tls = resolved.iter().find(|r| r.item.id == "tls").unwrap();
     assert_eq!((tls.status, tls.waiver.is_none()), (Status::Todo, true));
     assert_eq!(tls.expired_waiver.map(|w| w.role.as_str()), Some("CTO"));
-    let decision = decide(KEY, &list, &state, TODAY);
+    let decision = decide(KEY, &list, &state, TRUSTED, TODAY);
     assert_eq!(
         kinds(&decision),
         [
@@ -329,7 +345,7 @@ fn na_counts_only_for_conditional_items() {
     assert_eq!(status_of(&resolved, "cdn"), Status::Na);
     assert_eq!(status_of(&resolved, "tls"), Status::Todo);
     assert_eq!(
-        kinds(&decide(KEY, &list, &state, TODAY)),
+        kinds(&decide(KEY, &list, &state, TRUSTED, TODAY)),
         [(ReasonKind::OpenItem, Some("tls"))]
     );
 }
@@ -341,7 +357,7 @@ fn file_cells_marked_waived_or_na_need_a_recorded_waiver() {
     events.retain(|(kind, item, _, _)| {
         !(*kind == Kind::Waive && matches!(item, Some("vendor-review" | "fax-gateway")))
     });
-    let decision = decide(KEY, &list, &state(&events), TODAY);
+    let decision = decide(KEY, &list, &state(&events), TRUSTED, TODAY);
     assert_eq!(
         kinds(&decision),
         [
@@ -359,7 +375,7 @@ fn a_failed_file_status_is_a_failed_item() {
     ));
     let mut events = settled_events();
     events.retain(|(_, item, _, _)| *item != Some("vendor-review"));
-    let decision = decide(KEY, &list, &state(&events), TODAY);
+    let decision = decide(KEY, &list, &state(&events), TRUSTED, TODAY);
     assert_eq!(
         kinds(&decision),
         [(ReasonKind::FailedItem, Some("vendor-review"))]
@@ -386,7 +402,7 @@ fn a_store_tick_sets_items_without_a_box_only() {
     let tls = resolved.iter().find(|r| r.item.id == "tls").unwrap();
     assert_eq!(tls.tick.map(|t| t.stamp.by.as_str()), Some("ana"));
     assert_eq!(
-        kinds(&decide(KEY, &list, &state, TODAY)),
+        kinds(&decide(KEY, &list, &state, TRUSTED, TODAY)),
         [(ReasonKind::OpenItem, Some("tls"))]
     );
 }
@@ -402,7 +418,7 @@ fn the_stores_latest_word_beats_the_file_and_roles_match_case_insensitively() {
         approve("tech lead", "no-go", Some("flaky login")),
     ));
     let state_ = state(&events);
-    let decision = decide(KEY, &list, &state_, TODAY);
+    let decision = decide(KEY, &list, &state_, TRUSTED, TODAY);
     assert_eq!(
         kinds(&decision),
         [(ReasonKind::NoGoApproval, Some("Tech Lead"))]
@@ -419,7 +435,7 @@ fn the_stores_latest_word_beats_the_file_and_roles_match_case_insensitively() {
         "ana",
         approve("  TECH LEAD ", "go", None),
     ));
-    let decision = decide(KEY, &list, &state(&events), TODAY);
+    let decision = decide(KEY, &list, &state(&events), TRUSTED, TODAY);
     assert!(decision.go, "{:?}", decision.reasons);
     let tech = &decision.approvals[0];
     assert_eq!(
@@ -431,7 +447,7 @@ fn the_stores_latest_word_beats_the_file_and_roles_match_case_insensitively() {
 #[test]
 fn the_files_sign_off_is_the_fallback() {
     let list = checklist(LAUNCH);
-    let decision = decide(KEY, &list, &state(&settled_events()), TODAY);
+    let decision = decide(KEY, &list, &state(&settled_events()), TRUSTED, TODAY);
     let tech = &decision.approvals[0];
     assert_eq!(
         (
@@ -462,7 +478,7 @@ fn approvals_for_unlisted_roles_are_shown_but_never_block() {
         "carol",
         approve("Legal", "no-go", Some("contract")),
     ));
-    let decision = decide(KEY, &list, &state(&events), TODAY);
+    let decision = decide(KEY, &list, &state(&events), TRUSTED, TODAY);
     assert!(decision.go);
     let legal = decision.approvals.last().unwrap();
     assert_eq!(
@@ -502,7 +518,7 @@ fn signed_approvals_verify_and_a_tampered_one_counts_as_not_given() {
     let mut tampered = signed("QA Lead", "quinn", true, Some("all green"));
     tampered["comment"] = json!("all green, trust me");
     events.push((Kind::Approve, None, "quinn", tampered));
-    let decision = decide(KEY, &list, &state(&events), TODAY);
+    let decision = decide(KEY, &list, &state(&events), TRUSTED, TODAY);
     assert_eq!(decision.approvals[1].signature, SignatureStatus::Valid);
     assert_eq!(decision.approvals[2].signature, SignatureStatus::Invalid);
     assert_eq!(
@@ -515,7 +531,7 @@ fn signed_approvals_verify_and_a_tampered_one_counts_as_not_given() {
     );
     // The same approval checked against another checklist's key does not verify either.
     assert_eq!(
-        decide("other.md", &list, &state(&events), TODAY)
+        decide("other.md", &list, &state(&events), TRUSTED, TODAY)
             .reasons
             .len(),
         2
@@ -525,7 +541,7 @@ fn signed_approvals_verify_and_a_tampered_one_counts_as_not_given() {
 #[test]
 fn summary_counts_resolved_statuses() {
     let list = checklist(LAUNCH);
-    let decision = decide(KEY, &list, &state(&settled_events()), TODAY);
+    let decision = decide(KEY, &list, &state(&settled_events()), TRUSTED, TODAY);
     let summary = decision.summary;
     assert_eq!(
         (
@@ -538,4 +554,309 @@ fn summary_counts_resolved_statuses() {
         ),
         (9, 3, 2, 3, 1, 0)
     );
+}
+
+/// Architecture invariant: the gate fails closed on a chain that did not verify. Whatever the
+/// state says (here: everything settled, every role GO), the answer is NO-GO, the broken
+/// event named first.
+#[test]
+fn a_chain_that_does_not_verify_is_no_go_whatever_the_state_says() {
+    let list = checklist(LAUNCH);
+    let state = state(&settled_events());
+    assert!(decide(KEY, &list, &state, TRUSTED, TODAY).go);
+    for (problem, kind, words) in [
+        (Problem::Edited, ReasonKind::BrokenChain, "edited"),
+        (Problem::Missing, ReasonKind::BrokenChain, "deleted"),
+        (Problem::OutOfChain, ReasonKind::BrokenChain, "inserted"),
+        (
+            Problem::Truncated,
+            ReasonKind::AnchorMismatch,
+            "deleted from its end",
+        ),
+        (Problem::Rewritten, ReasonKind::AnchorMismatch, "rewritten"),
+    ] {
+        let audit = Verification {
+            events: 12,
+            head: None,
+            first_bad: Some(Broken { seq: 7, problem }),
+        };
+        let trust = Trust {
+            audit: &audit,
+            pins: &Pins::NONE,
+        };
+        let decision = decide(KEY, &list, &state, trust, TODAY);
+        assert!(!decision.go, "{problem:?}");
+        assert_eq!(decision.reasons.len(), 1);
+        let reason = &decision.reasons[0];
+        assert_eq!((reason.kind, reason.event), (kind, Some(7)));
+        assert!(
+            reason.message.contains("event 7") && reason.message.contains(words),
+            "{}",
+            reason.message
+        );
+    }
+    // An intact chain with a head decides on the state alone.
+    let audit = Verification {
+        events: 12,
+        head: Some(Anchor {
+            seq: 12,
+            hash: "ab".repeat(32),
+        }),
+        first_bad: None,
+    };
+    let trust = Trust {
+        audit: &audit,
+        pins: &Pins::NONE,
+    };
+    assert!(decide(KEY, &list, &state, trust, TODAY).go);
+}
+
+fn pins_for(list: &Checklist, roles: &[(&str, &[sign::PublicKey])]) -> Pins {
+    let pinned = roles
+        .iter()
+        .map(|(role, keys)| sign::PinnedRole {
+            role: crate::checklist::toml::Spanned {
+                value: role.to_string(),
+                span: 0..0,
+            },
+            keys: keys.to_vec(),
+            files: Vec::new(),
+        })
+        .collect();
+    Pins::new(pinned, list).unwrap()
+}
+
+fn signed_by(key: &SigningKey, role: &str, by: &str, go: bool) -> Json {
+    let at = "2026-11-21T09:00:00.000Z";
+    let message = ApprovalRecord::signed_message(KEY, role, by, go, None, at);
+    let signature = sign::sign(key, &message);
+    json!({"role": role, "decision": if go { "go" } else { "no-go" }, "signed_at": at,
+           "signature": {"public_key": signature.public_key, "signature": signature.signature}})
+}
+
+/// Architecture invariant: a pinned role counts only a GO signed by one of its keys.
+#[test]
+fn pinned_roles_count_only_their_keys() {
+    let ana = SigningKey::from_bytes(&[1; 32]);
+    let bob = SigningKey::from_bytes(&[2; 32]);
+    let list = checklist(LAUNCH);
+    let pins = pins_for(
+        &list,
+        &[
+            ("security lead", &[sign::public_key(&ana)]),
+            ("QA LEAD", &[sign::public_key(&bob)]),
+        ],
+    );
+    let trust = Trust {
+        audit: &INTACT,
+        pins: &pins,
+    };
+    let base: Vec<_> = settled_events()
+        .into_iter()
+        .filter(|(kind, ..)| *kind != Kind::Approve)
+        .collect();
+    let with = |approvals: Vec<(Kind, Option<&'static str>, &'static str, Json)>| {
+        let mut events = base.clone();
+        events.extend(approvals);
+        state(&events)
+    };
+
+    // Unsigned GO, and GO signed by the other pinned role's key (by bob for Security Lead).
+    let state_ = with(vec![
+        (
+            Kind::Approve,
+            None,
+            "sam",
+            approve("Security Lead", "go", None),
+        ),
+        (
+            Kind::Approve,
+            None,
+            "bob",
+            signed_by(&bob, "QA Lead", "bob", true),
+        ),
+        (
+            Kind::Approve,
+            None,
+            "bob",
+            signed_by(&bob, "Security Lead", "bob", true),
+        ),
+    ]);
+    let decision = decide(KEY, &list, &state_, trust, TODAY);
+    assert_eq!(
+        kinds(&decision),
+        [(ReasonKind::UnknownKey, Some("Security Lead"))]
+    );
+    assert!(decision.approvals[1].pinned);
+    assert_eq!(decision.approvals[1].signature, SignatureStatus::UnknownKey);
+    assert_eq!(decision.approvals[2].signature, SignatureStatus::Valid);
+
+    let state_ = with(vec![
+        (
+            Kind::Approve,
+            None,
+            "sam",
+            approve("Security Lead", "go", None),
+        ),
+        (
+            Kind::Approve,
+            None,
+            "bob",
+            signed_by(&bob, "QA Lead", "bob", true),
+        ),
+    ]);
+    let decision = decide(KEY, &list, &state_, trust, TODAY);
+    assert_eq!(
+        kinds(&decision),
+        [(ReasonKind::UnsignedApproval, Some("Security Lead"))]
+    );
+    assert!(
+        decision.reasons[0].message.contains("given by sam"),
+        "{}",
+        decision.reasons[0].message
+    );
+
+    // Signed by its own keys: GO. An unsigned NO-GO from a pinned role still blocks.
+    let state_ = with(vec![
+        (
+            Kind::Approve,
+            None,
+            "ana",
+            signed_by(&ana, "Security Lead", "ana", true),
+        ),
+        (
+            Kind::Approve,
+            None,
+            "bob",
+            signed_by(&bob, "QA Lead", "bob", true),
+        ),
+    ]);
+    assert!(decide(KEY, &list, &state_, trust, TODAY).go);
+    let state_ = with(vec![
+        (
+            Kind::Approve,
+            None,
+            "ana",
+            signed_by(&ana, "Security Lead", "ana", true),
+        ),
+        (
+            Kind::Approve,
+            None,
+            "bob",
+            signed_by(&bob, "QA Lead", "bob", true),
+        ),
+        (
+            Kind::Approve,
+            None,
+            "eve",
+            approve("QA Lead", "no-go", Some("wait")),
+        ),
+    ]);
+    assert_eq!(
+        kinds(&decide(KEY, &list, &state_, trust, TODAY)),
+        [(ReasonKind::NoGoApproval, Some("QA Lead"))]
+    );
+
+    // Without pins the same unsigned GOs count, as before.
+    let state_ = with(approvals_go());
+    assert!(decide(KEY, &list, &state_, TRUSTED, TODAY).go);
+    assert_eq!(
+        kinds(&decide(KEY, &list, &state_, trust, TODAY)),
+        [
+            (ReasonKind::UnsignedApproval, Some("Security Lead")),
+            (ReasonKind::UnsignedApproval, Some("QA Lead"))
+        ]
+    );
+}
+
+/// A ticked sign-off cell is unsigned: for a pinned role it does not count.
+#[test]
+fn a_files_signoff_does_not_count_for_a_pinned_role() {
+    let list = checklist(LAUNCH);
+    let key = SigningKey::from_bytes(&[3; 32]);
+    let pins = pins_for(&list, &[("Tech Lead", &[sign::public_key(&key)])]);
+    let trust = Trust {
+        audit: &INTACT,
+        pins: &pins,
+    };
+    let decision = decide(KEY, &list, &state(&settled_events()), trust, TODAY);
+    assert_eq!(
+        kinds(&decision),
+        [(ReasonKind::UnsignedApproval, Some("Tech Lead"))]
+    );
+    assert!(
+        decision.reasons[0]
+            .message
+            .contains("ticked in the file (line 34)"),
+        "{}",
+        decision.reasons[0].message
+    );
+}
+
+#[test]
+fn pins_name_roles_of_the_checklist_once() {
+    let list = checklist(LAUNCH);
+    let pin = |role: &str| sign::PinnedRole {
+        role: crate::checklist::toml::Spanned {
+            value: role.to_string(),
+            span: 0..0,
+        },
+        keys: Vec::new(),
+        files: Vec::new(),
+    };
+    let errors = Pins::new(vec![pin("Securty Lead")], &list).unwrap_err();
+    assert_eq!(
+        errors[0].hint.as_deref(),
+        Some("did you mean `Security Lead`?")
+    );
+    let errors = Pins::new(vec![pin("QA Lead"), pin("qa  LEAD")], &list).unwrap_err();
+    assert!(errors[0].message.contains("pinned twice"), "{errors:?}");
+}
+
+/// Roles recorded under another spelling (older versions recorded what was typed) match the
+/// checklist's as `approve` matches them: case, accents and spaces aside.
+#[test]
+fn approvals_match_roles_without_case_accents_or_spaces() {
+    let list = checklist(
+        "# L\n\n- [x] Done\n\n## Sign-off\n\n| Role | Approval |\n| --- | --- |\n| Sécurité | [ ] |\n| Chef  de projet | [ ] |\n",
+    );
+    let state = state(&[
+        (Kind::Approve, None, "ana", approve("SECURITE", "go", None)),
+        (
+            Kind::Approve,
+            None,
+            "bob",
+            approve("chef de   PROJET", "go", None),
+        ),
+    ]);
+    let decision = decide(KEY, &list, &state, TRUSTED, TODAY);
+    assert!(decision.go, "{:?}", decision.reasons);
+    assert_eq!(decision.approvals.len(), 2);
+    assert_eq!(decision.approvals[0].role, "Sécurité");
+}
+
+/// Per-section totals in one pass agree with counting each section's items directly.
+#[test]
+fn section_summaries_count_each_section_and_everything_inside_it() {
+    let list = checklist(
+        "# Top\n\n- [x] a\n\n## One\n\n- [ ] b\n\n### One.One\n\n- [x] c\n- [ ] d\n\n#### Deep\n\n- [x] e\n\n## Two\n\n- [x] f\n\n## Empty\n",
+    );
+    let empty = State::default();
+    let resolved = resolve(&list, &empty, TODAY);
+    let summaries = section_summaries(&list, &resolved);
+    assert_eq!(summaries.len(), list.sections.len());
+    for (index, summary) in summaries.iter().enumerate() {
+        let within = resolved
+            .iter()
+            .filter(|r| list.is_within(r.item.section, index));
+        assert_eq!(
+            *summary,
+            summary_of(within),
+            "{:?}",
+            list.sections[index].path
+        );
+    }
+    let items: Vec<usize> = summaries.iter().map(|s| s.items).collect();
+    // `# Top` is the title, not a section: `a` sits above the first section.
+    assert_eq!(items, [4, 3, 1, 1, 0]);
 }

@@ -41,7 +41,7 @@ pub fn schema() -> Value {
     json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "golive.toml",
-        "description": "Checks that verify the items of the go-live checklist beside this file. Secrets: write ${env:NAME} or ${file:PATH}, never the value.",
+        "description": "Checks that verify the items of the go-live checklist beside this file, and the keys pinned to its approver roles. Secrets: write ${env:NAME} or ${file:PATH}, never the value.",
         "type": "object",
         "properties": {
             "defaults": {
@@ -54,6 +54,23 @@ pub fn schema() -> Value {
                 "description": "one entry per [[check]]",
                 "type": "array",
                 "items": {"oneOf": checks},
+            },
+            "roles": {
+                "description": "keys pinned to approver roles: an approval for a role listed here counts only when signed by one of its keys (`golive approve --sign`). Role names match the checklist's sign-offs without case, accents or extra spaces.",
+                "type": "object",
+                "additionalProperties": {
+                    "type": "object",
+                    "properties": {
+                        "keys": {
+                            "description": "public keys: `ed25519:HEX` inline, or paths (relative to this file) to `.pub` files written by `golive keys new`; never a secret key",
+                            "type": "array",
+                            "items": {"type": "string"},
+                            "minItems": 1,
+                        },
+                    },
+                    "required": ["keys"],
+                    "additionalProperties": false,
+                },
             },
         },
         "additionalProperties": false,

@@ -148,8 +148,9 @@ pub fn render(report: &CheckReport<'_>, out: &mut dyn Write) -> io::Result<()> {
     };
     writeln!(
         out,
-        "{BOLD}{} checks{BOLD:#}: {} passed, {failed}",
-        summary.checks, summary.passed
+        "{BOLD}{}{BOLD:#}: {} passed, {failed}",
+        super::count(summary.checks, "check", "checks"),
+        summary.passed
     )?;
     if !report.manual.is_empty() {
         const SHOWN: usize = 8;

@@ -8,9 +8,9 @@ use serde::Serialize;
 use serde_json::Value as Json;
 
 use crate::checklist::{Checklist, Phase, Severity, Status, Summary};
-use crate::decision::{self, ApprovalSource, Decision, Reason, Resolved};
-use crate::store::event::Anchor;
-use crate::store::sign::SignatureStatus;
+use crate::decision::{self, ApprovalSource, Decision, Reason, Resolved, Trust};
+use crate::store::event::{Anchor, Verification};
+use crate::store::sign::{PublicKey, SignatureStatus};
 use crate::store::state::{CheckRecord, Run, Stamp, State};
 
 /// A latency histogram of one check: `(check, [(le_ms, count)])`, each count being the requests
@@ -32,14 +32,18 @@ pub struct GateView<'a> {
     pub items: Vec<Resolved<'a>>,
     /// Sections holding items (directly or below), in file order.
     pub sections: Vec<SectionGroup<'a>>,
+    /// Totals of every section of the checklist, by index, empty ones included.
+    pub section_summaries: Vec<Summary>,
+    /// What verifying the store's chain (and the anchors given) found.
+    pub audit: &'a Verification,
     pub run: Option<&'a Run>,
     /// Histograms found in the latest run's results (`observed.histogram`).
     pub histograms: Vec<Histogram>,
-    /// The store's last event when the decision was made. Printed with the decision, it lands
-    /// wherever the decision does (CI logs, step summaries, report files), and
-    /// `golive audit verify --anchor` later proves the history behind it was not cut or
-    /// rewritten.
-    pub audit_head: Option<Anchor>,
+    /// The store's last event when the decision was made, if the chain verified. Printed with
+    /// the decision, it lands wherever the decision does (CI logs, step summaries, report
+    /// files), and `golive audit verify --anchor` later proves the history behind it was not
+    /// cut or rewritten.
+    pub audit_head: Option<&'a Anchor>,
 }
 
 #[derive(Debug, Clone)]
@@ -71,21 +75,34 @@ impl SectionGroup<'_> {
 }
 
 impl<'a> GateView<'a> {
-    /// Resolves and decides `checklist` against `state` on `today` (`YYYY-MM-DD`).
+    /// Resolves and decides `checklist` against `state` on `today` (`YYYY-MM-DD`), given
+    /// what was verified about the store ([`Trust`]).
     pub fn new(
         file: &'a str,
         checklist_key: &'a str,
         checklist: &'a Checklist,
         state: &'a State,
+        trust: Trust<'a>,
         today: &str,
         now: &'a str,
     ) -> Self {
         let items = decision::resolve(checklist, state, today);
-        let decision = decision::decide_resolved(checklist_key, checklist, state, &items);
+        let decision = decision::decide_resolved(checklist_key, checklist, state, trust, &items);
+        let section_summaries = decision::section_summaries(checklist, &items);
+        // Which items sit directly in each section, in one pass over the items.
+        let mut top = Vec::new();
+        let mut direct: Vec<Vec<usize>> = vec![Vec::new(); checklist.sections.len()];
+        for (index, entry) in items.iter().enumerate() {
+            match entry
+                .item
+                .section
+                .and_then(|section| direct.get_mut(section))
+            {
+                Some(list) => list.push(index),
+                None => top.push(index),
+            }
+        }
         let mut sections = Vec::new();
-        let top: Vec<usize> = (0..items.len())
-            .filter(|&i| items[i].item.section.is_none())
-            .collect();
         if !top.is_empty() {
             sections.push(SectionGroup {
                 path: &[],
@@ -94,21 +111,20 @@ impl<'a> GateView<'a> {
                 items: top,
             });
         }
-        for (index, section) in checklist.sections.iter().enumerate() {
-            let within = items
-                .iter()
-                .filter(|r| checklist.is_within(r.item.section, index));
-            let summary = decision::summary_of(within);
+        for ((section, summary), direct) in checklist
+            .sections
+            .iter()
+            .zip(&section_summaries)
+            .zip(direct)
+        {
             if summary.items == 0 {
                 continue;
             }
             sections.push(SectionGroup {
                 path: &section.path,
                 line: Some(section.line),
-                summary,
-                items: (0..items.len())
-                    .filter(|&i| items[i].item.section == Some(index))
-                    .collect(),
+                summary: *summary,
+                items: direct,
             });
         }
         let histograms = histograms(&items);
@@ -121,9 +137,11 @@ impl<'a> GateView<'a> {
             decision,
             items,
             sections,
+            section_summaries,
+            audit: trust.audit,
             run: state.latest_run.as_ref(),
             histograms,
-            audit_head: None,
+            audit_head: trust.audit.head.as_ref(),
         }
     }
 
@@ -153,8 +171,10 @@ pub fn status_stamp<'a>(entry: &Resolved<'a>) -> Option<&'a Stamp> {
 /// as the load probe writes it (or that JSON as text). Anything else is not a histogram.
 fn histograms(items: &[Resolved<'_>]) -> Vec<Histogram> {
     let mut out: Vec<Histogram> = Vec::new();
+    // A check on many items is one shared record: look at each once, by name.
+    let mut seen = std::collections::HashSet::new();
     for record in items.iter().flat_map(|r| r.results) {
-        if out.iter().any(|(check, _)| *check == record.check) {
+        if !seen.insert(record.check.as_str()) {
             continue;
         }
         if let Some(buckets) = parse_histogram(record) {
@@ -295,7 +315,34 @@ pub fn signature_label(signature: SignatureStatus) -> &'static str {
         SignatureStatus::Unsigned => "unsigned",
         SignatureStatus::Valid => "valid",
         SignatureStatus::Invalid => "invalid",
+        SignatureStatus::UnknownKey => "unknown key",
     }
+}
+
+/// Why an approval's word does not count, in a few words; `None` when it counts, or when
+/// it is a NO-GO that blocks all the same.
+pub fn void_note(approval: &decision::ApprovalStatus) -> Option<&'static str> {
+    let blocks_anyway =
+        approval.decision != Some(true) && approval.signature != SignatureStatus::Invalid;
+    if approval.counts() || blocks_anyway {
+        return None;
+    }
+    Some(match approval.signature {
+        SignatureStatus::Invalid => "signature invalid",
+        SignatureStatus::UnknownKey => "signed by a key not pinned for the role",
+        SignatureStatus::Unsigned | SignatureStatus::Valid => {
+            "not signed, and the role's keys are pinned"
+        }
+    })
+}
+
+/// How the latest run is named: by when and who, with the event that started it; the
+/// event's number is not a count of runs.
+pub fn run_label(run: &Run) -> String {
+    format!(
+        "latest run {} by {} (event {})",
+        run.stamp.at, run.stamp.by, run.seq
+    )
 }
 
 /// Settled items over all items, in whole percent.
@@ -321,8 +368,12 @@ pub struct GateJson<'a> {
     pub items: Vec<ItemJson<'a>>,
     pub run: Option<RunJson<'a>>,
     pub generated_at: &'a str,
-    /// `SEQ:HASH`, for `golive audit verify --anchor`.
+    /// `SEQ:HASH`, for `golive audit verify --anchor`; null for an empty store or a chain
+    /// that does not verify.
     pub audit_head: Option<&'a Anchor>,
+    /// What verifying the store's chain found: `{events, head, first_bad}` as `golive audit
+    /// verify --format json` prints it.
+    pub audit: &'a Verification,
 }
 
 #[derive(Debug, Serialize)]
@@ -345,6 +396,12 @@ pub struct ApprovalJson<'a> {
     pub signature: SignatureStatus,
     pub source: Option<ApprovalSource>,
     pub line: Option<usize>,
+    /// The key that signed (`ed25519:HEX`), if signed.
+    pub key: Option<PublicKey>,
+    /// `golive.toml` pins the role's keys.
+    pub pinned: bool,
+    /// The word counts toward the decision (see `decision::ApprovalStatus::counts`).
+    pub counts: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -424,6 +481,9 @@ impl<'a> GateJson<'a> {
                 signature: a.signature,
                 source: a.source,
                 line: a.line,
+                key: a.key,
+                pinned: a.pinned,
+                counts: a.counts(),
             })
             .collect();
         GateJson {
@@ -456,7 +516,8 @@ impl<'a> GateJson<'a> {
                 checks: run.checks,
             }),
             generated_at: view.generated_at,
-            audit_head: view.audit_head.as_ref(),
+            audit_head: view.audit_head,
+            audit: view.audit,
         }
     }
 }
@@ -543,11 +604,7 @@ pub fn render(view: &GateView<'_>, out: &mut dyn Write) -> io::Result<()> {
     let reasons = &view.decision.reasons;
     if !reasons.is_empty() {
         writeln!(out)?;
-        let count = if reasons.len() == 1 {
-            "1 reason".to_string()
-        } else {
-            format!("{} reasons", reasons.len())
-        };
+        let count = super::count(reasons.len(), "reason", "reasons");
         writeln!(out, "  {BOLD}{count}{BOLD:#}")?;
         for reason in reasons {
             writeln!(out, "    {BAD}✗{BAD:#} {}", reason.message)?;
@@ -572,6 +629,9 @@ pub fn render(view: &GateView<'_>, out: &mut dyn Write) -> io::Result<()> {
         for approval in approvals {
             let word = match (approval.decision, approval.signature) {
                 (_, SignatureStatus::Invalid) => format!("{BAD}{:<7}{BAD:#}", "INVALID"),
+                (Some(true), _) if !approval.counts() => {
+                    format!("{BAD}{:<7}{BAD:#}", "VOID")
+                }
                 (Some(true), _) => format!("{GOOD}{:<7}{GOOD:#}", "GO"),
                 (Some(false), _) => format!("{BAD}{:<7}{BAD:#}", "NO-GO"),
                 (None, _) => format!("{DIM}{:<7}{DIM:#}", "pending"),
@@ -585,10 +645,15 @@ pub fn render(view: &GateView<'_>, out: &mut dyn Write) -> io::Result<()> {
             }
             match approval.source {
                 Some(ApprovalSource::File) => notes.push("in the file".into()),
-                Some(ApprovalSource::Store) if approval.signature != SignatureStatus::Unsigned => {
+                Some(ApprovalSource::Store)
+                    if approval.signature != SignatureStatus::Unsigned && approval.counts() =>
+                {
                     notes.push(format!("signature {}", signature_label(approval.signature)));
                 }
                 _ => {}
+            }
+            if let Some(note) = void_note(approval) {
+                notes.push(note.into());
             }
             if !approval.required {
                 notes.push("not required".into());
@@ -610,15 +675,16 @@ pub fn render(view: &GateView<'_>, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)?;
     writeln!(
         out,
-        "  {BOLD}{} items{BOLD:#}: {} done, {} open, {} failed, {} waived, {} n/a",
-        s.items, s.done, s.open, s.failed, s.waived, s.na
+        "  {BOLD}{}{BOLD:#}: {} done, {} open, {} failed, {} waived, {} n/a",
+        super::count(s.items, "item", "items"),
+        s.done,
+        s.open,
+        s.failed,
+        s.waived,
+        s.na
     )?;
     if let Some(run) = view.run {
-        writeln!(
-            out,
-            "  {DIM}latest run #{} at {} by {}{DIM:#}",
-            run.seq, run.stamp.at, run.stamp.by
-        )?;
+        writeln!(out, "  {DIM}{}{DIM:#}", run_label(run))?;
     }
     if let Some(head) = &view.audit_head {
         writeln!(

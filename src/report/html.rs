@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 
 use crate::checklist::{Severity, Status, Summary};
-use crate::decision::{ApprovalSource, Resolved};
+use crate::decision::{ApprovalSource, ApprovalStatus, Resolved};
 use crate::store::sign::SignatureStatus;
 
 use super::gate::{self, GateView, Histogram, day, percent, signature_label, status_label};
@@ -50,7 +50,7 @@ th,td{border-bottom:1px solid var(--line);padding:6px 8px;text-align:left;vertic
 th{font-size:13px;color:var(--mute);font-weight:600}
 .badge{display:inline-block;min-width:64px;text-align:center;border-radius:12px;padding:1px 8px;font-size:12px;font-weight:700;color:#fff}
 .badge.done,.badge.go,.badge.valid{background:var(--go)}
-.badge.failed,.badge.nogo,.badge.invalid{background:var(--nogo)}
+.badge.failed,.badge.nogo,.badge.invalid,.badge.unknown-key{background:var(--nogo)}
 .badge.waived{background:var(--waived)}
 .badge.na,.badge.unsigned{background:var(--na)}
 .badge.open,.badge.pending{background:var(--open);color:var(--ink)}
@@ -99,12 +99,7 @@ fn header(out: &mut String, view: &GateView<'_>, title: &str) {
         format!("generated {}", escape(view.generated_at)),
     ];
     if let Some(run) = view.run {
-        meta.push(format!(
-            "latest run #{} at {} by {}",
-            run.seq,
-            escape(&run.stamp.at),
-            escape(&run.stamp.by)
-        ));
+        meta.push(escape(&gate::run_label(run)));
     }
     if let Some(head) = &view.audit_head {
         meta.push(format!(
@@ -127,9 +122,9 @@ fn decision(out: &mut String, view: &GateView<'_>) {
     let _ = writeln!(
         out,
         "<section class=\"banner {class}\" id=\"decision\"><span class=\"verdict\">{}</span>\
-         <span>{note}<br>{} items: {} done, {} open, {} failed, {} waived, {} n/a</span></section>",
+         <span>{note}<br>{}: {} done, {} open, {} failed, {} waived, {} n/a</span></section>",
         view.verdict(),
-        s.items,
+        super::count(s.items, "item", "items"),
         s.done,
         s.open,
         s.failed,
@@ -163,6 +158,25 @@ fn message(text: &str) -> String {
         .collect()
 }
 
+fn signature_class(signature: SignatureStatus) -> &'static str {
+    match signature {
+        SignatureStatus::Unsigned => "unsigned",
+        SignatureStatus::Valid => "valid",
+        SignatureStatus::Invalid => "invalid",
+        SignatureStatus::UnknownKey => "unknown-key",
+    }
+}
+
+/// The signature cell: its status, and whether the role's keys are pinned.
+fn signature_text(approval: &ApprovalStatus) -> String {
+    let label = signature_label(approval.signature);
+    if approval.pinned {
+        format!("{label} · pinned")
+    } else {
+        label.to_string()
+    }
+}
+
 fn approvals(out: &mut String, view: &GateView<'_>) {
     let approvals = &view.decision.approvals;
     if approvals.is_empty() {
@@ -173,10 +187,10 @@ fn approvals(out: &mut String, view: &GateView<'_>) {
          <th>Decision</th><th>By</th><th>When</th><th>Signature</th><th>Comment</th></tr>\n",
     );
     for a in approvals {
-        let (class, word) = match (a.decision, a.signature) {
-            (Some(true), SignatureStatus::Invalid) => ("nogo", "GO (not counted)"),
+        let (class, word) = match (a.decision, a.is_go()) {
+            (Some(true), false) => ("nogo", "GO (not counted)"),
             (Some(false), _) => ("nogo", "NO-GO"),
-            (Some(true), _) => ("go", "GO"),
+            (Some(true), true) => ("go", "GO"),
             (None, _) => ("pending", "pending"),
         };
         let mut by = a.by.as_deref().map(escape).unwrap_or_default();
@@ -196,8 +210,8 @@ fn approvals(out: &mut String, view: &GateView<'_>) {
             a.at.as_deref()
                 .map(|at| escape(day(at)))
                 .unwrap_or_default(),
-            signature_label(a.signature),
-            signature_label(a.signature),
+            signature_class(a.signature),
+            signature_text(a),
             a.comment.as_deref().map(escape).unwrap_or_default(),
         );
     }

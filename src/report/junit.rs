@@ -6,10 +6,11 @@
 //! listing every reason on NO-GO) and one case per approval: without it a NO-GO caused only by
 //! open items or missing approvals would show as a green test run.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use crate::checklist::{Phase, Severity, Status};
-use crate::decision::Resolved;
+use crate::decision::{ReasonKind, Resolved};
 
 use super::gate::{GateView, decision_label, signature_label};
 use super::html::escape;
@@ -36,20 +37,22 @@ struct Suite {
 /// The whole report as one XML document.
 pub fn render(view: &GateView<'_>) -> String {
     let mut suites: Vec<Suite> = Vec::new();
+    // Suites by name, so that thousands of top-level sections are not searched per item.
+    let mut by_name: HashMap<&str, usize> = HashMap::new();
     for entry in &view.items {
         let path = view.section_path(entry);
         let suite_name = path
             .first()
-            .cloned()
-            .unwrap_or_else(|| "(before the first heading)".into());
+            .map_or("(before the first heading)", String::as_str);
         let case = item_case(entry, path.join(" / "));
-        match suites.iter_mut().find(|s| s.name == suite_name) {
-            Some(suite) => suite.cases.push(case),
-            None => suites.push(Suite {
-                name: suite_name,
-                cases: vec![case],
-            }),
-        }
+        let index = *by_name.entry(suite_name).or_insert_with(|| {
+            suites.push(Suite {
+                name: suite_name.to_string(),
+                cases: Vec::new(),
+            });
+            suites.len() - 1
+        });
+        suites[index].cases.push(case);
     }
     suites.push(gate_suite(view));
 
@@ -228,7 +231,23 @@ fn gate_suite(view: &GateView<'_>) -> Suite {
             }
         },
     };
-    let mut cases = vec![decision];
+    let audit = Case {
+        name: "audit trail".into(),
+        classname: "golive gate".into(),
+        line: None,
+        properties: vec![("events", view.audit.events.to_string())],
+        outcome: match reasons
+            .iter()
+            .find(|r| matches!(r.kind, ReasonKind::BrokenChain | ReasonKind::AnchorMismatch))
+        {
+            Some(reason) => Outcome::Failure {
+                message: reason.message.clone(),
+                text: String::new(),
+            },
+            None => Outcome::Pass,
+        },
+    };
+    let mut cases = vec![decision, audit];
     for a in &view.decision.approvals {
         let mut properties = vec![
             ("decision", decision_label(a.decision).into()),

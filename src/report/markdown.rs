@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use crate::checklist::{Severity, Status};
-use crate::decision::{ApprovalSource, Resolved};
+use crate::decision::{ApprovalSource, ApprovalStatus, Resolved};
 
 use super::gate::{self, GateView, day, percent, signature_label, status_label};
 
@@ -51,12 +51,7 @@ pub fn summary(view: &GateView<'_>) -> String {
         format!("generated {}", view.generated_at),
     ];
     if let Some(run) = view.run {
-        meta.push(format!(
-            "latest run #{} ({}, {})",
-            run.seq,
-            run.stamp.at,
-            inline(&run.stamp.by)
-        ));
+        meta.push(inline(&gate::run_label(run)));
     }
     if let Some(head) = &view.audit_head {
         meta.push(format!("audit head `{head}`"));
@@ -96,7 +91,7 @@ pub fn summary(view: &GateView<'_>) -> String {
                 cell(&a.role),
                 if a.required { "yes" } else { "no" },
                 a.at.as_deref().map(day).unwrap_or_default(),
-                signature_label(a.signature),
+                signature_cell(a),
                 a.comment.as_deref().map(cell).unwrap_or_default(),
             );
         }
@@ -104,10 +99,25 @@ pub fn summary(view: &GateView<'_>) -> String {
     let s = &view.decision.summary;
     let _ = writeln!(
         out,
-        "\n**{} items**: {} done · {} open · {} failed · {} waived · {} n/a",
-        s.items, s.done, s.open, s.failed, s.waived, s.na
+        "\n**{}**: {} done · {} open · {} failed · {} waived · {} n/a",
+        super::count(s.items, "item", "items"),
+        s.done,
+        s.open,
+        s.failed,
+        s.waived,
+        s.na
     );
     out
+}
+
+/// The signature cell: its status, and whether the role's keys are pinned.
+fn signature_cell(approval: &ApprovalStatus) -> String {
+    let label = signature_label(approval.signature);
+    if approval.pinned {
+        format!("{label} (pinned)")
+    } else {
+        label.to_string()
+    }
 }
 
 fn marker(status: Status) -> &'static str {

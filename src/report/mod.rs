@@ -9,3 +9,12 @@ pub mod html;
 pub mod junit;
 pub mod markdown;
 pub mod status;
+
+/// `1 check`, `2 checks`: a count with its noun in the right number.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}

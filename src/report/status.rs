@@ -6,10 +6,16 @@ use anstyle::{AnsiColor, Style};
 use serde::Serialize;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-use crate::checklist::{Checklist, Decision, Severity, Status, Summary, WarningKind};
+use super::gate::{GateView, void_note};
+use crate::checklist::{Decision, Severity, Status, Summary, WarningKind};
+use crate::store::event::Verification;
+use crate::store::sign::SignatureStatus;
 
 /// The JSON document of `golive status --format json`. Its shape is documented in the README
 /// and kept stable: fields may be added, never renamed or removed.
+///
+/// Built from the gate's [`GateView`], never from the file alone: statuses, totals and
+/// approvals are the ones `gate` and `report` show (one resolution path, `decision`).
 #[derive(Debug, Serialize)]
 pub struct StatusReport<'a> {
     pub file: &'a str,
@@ -19,6 +25,11 @@ pub struct StatusReport<'a> {
     pub items: Vec<ItemView<'a>>,
     pub approvals: Vec<ApprovalView<'a>>,
     pub warnings: Vec<WarningView<'a>>,
+    /// What verifying the store's chain found (`{events, head, first_bad}`).
+    pub audit: &'a Verification,
+    /// Per approval, why its word does not count (terminal only).
+    #[serde(skip)]
+    void: Vec<Option<&'static str>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -52,10 +63,19 @@ pub struct ItemView<'a> {
 #[derive(Debug, Serialize)]
 pub struct ApprovalView<'a> {
     pub role: &'a str,
+    /// The approver the file names for the role.
     pub name: Option<&'a str>,
     pub required: bool,
+    /// The latest word, from the store, else the file's sign-off cell.
     pub decision: Decision,
-    pub line: usize,
+    /// The sign-off's line; null for a role only the store knows.
+    pub line: Option<usize>,
+    pub by: Option<&'a str>,
+    pub at: Option<&'a str>,
+    pub signature: SignatureStatus,
+    pub pinned: bool,
+    /// The word counts toward the gate's decision.
+    pub counts: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -66,52 +86,67 @@ pub struct WarningView<'a> {
 }
 
 impl<'a> StatusReport<'a> {
-    pub fn new(file: &'a str, checklist: &'a Checklist) -> Self {
+    pub fn new(view: &'a GateView<'a>) -> Self {
+        let checklist = view.checklist;
         let sections = checklist
             .sections
             .iter()
-            .enumerate()
-            .map(|(index, section)| SectionView {
+            .zip(&view.section_summaries)
+            .map(|(section, summary)| SectionView {
                 path: &section.path,
                 line: section.line,
                 blocking: section.blocking,
                 phase: section.phase,
-                summary: Summary::of(
-                    checklist
-                        .items
-                        .iter()
-                        .filter(|item| checklist.is_within(item.section, index)),
-                ),
+                summary: *summary,
             })
             .collect();
-        let items = checklist
+        let items = view
             .items
             .iter()
-            .map(|item| ItemView {
-                id: &item.id,
-                section: checklist.section_path(item),
-                title: &item.title,
-                detail: item.detail.as_deref(),
-                owner: item.owner.as_deref(),
-                severity: item.severity,
-                conditional: item.conditional,
-                phase: item.phase,
-                status: item.status,
-                line: item.line,
-                parent: item.parent.as_deref(),
-                tickable: item.checkbox.is_some(),
-                fields: &item.fields,
+            .map(|entry| {
+                let item = entry.item;
+                ItemView {
+                    id: &item.id,
+                    section: checklist.section_path(item),
+                    title: &item.title,
+                    detail: item.detail.as_deref(),
+                    owner: item.owner.as_deref(),
+                    severity: item.severity,
+                    conditional: item.conditional,
+                    phase: item.phase,
+                    status: entry.status,
+                    line: item.line,
+                    parent: item.parent.as_deref(),
+                    tickable: item.checkbox.is_some(),
+                    fields: &item.fields,
+                }
             })
             .collect();
-        let approvals = checklist
+        let approvals = view
+            .decision
             .approvals
             .iter()
-            .map(|approval| ApprovalView {
-                role: &approval.role,
-                name: approval.name.as_deref(),
-                required: approval.required,
-                decision: approval.decision,
-                line: approval.line,
+            .map(|approval| {
+                let name = approval
+                    .line
+                    .and_then(|line| checklist.approvals.iter().find(|a| a.line == line))
+                    .and_then(|a| a.name.as_deref());
+                ApprovalView {
+                    role: &approval.role,
+                    name,
+                    required: approval.required,
+                    decision: match approval.decision {
+                        Some(true) => Decision::Go,
+                        Some(false) => Decision::NoGo,
+                        None => Decision::Pending,
+                    },
+                    line: approval.line,
+                    by: approval.by.as_deref(),
+                    at: approval.at.as_deref(),
+                    signature: approval.signature,
+                    pinned: approval.pinned,
+                    counts: approval.counts(),
+                }
             })
             .collect();
         let warnings = checklist
@@ -124,13 +159,15 @@ impl<'a> StatusReport<'a> {
             })
             .collect();
         StatusReport {
-            file,
+            file: view.file,
             title: checklist.title.as_deref(),
-            summary: checklist.summary(),
+            summary: view.decision.summary,
             sections,
             items,
             approvals,
             warnings,
+            audit: view.audit,
+            void: view.decision.approvals.iter().map(void_note).collect(),
         }
     }
 }
@@ -184,8 +221,13 @@ pub fn render(report: &StatusReport<'_>, look: Look, out: &mut dyn Write) -> io:
     writeln!(out)?;
     writeln!(
         out,
-        "  {BOLD}{} items{BOLD:#}: {} done, {} open, {} failed, {} waived, {} n/a",
-        summary.items, summary.done, summary.open, summary.failed, summary.waived, summary.na
+        "  {BOLD}{}{BOLD:#}: {} done, {} open, {} failed, {} waived, {} n/a",
+        super::count(summary.items, "item", "items"),
+        summary.done,
+        summary.open,
+        summary.failed,
+        summary.waived,
+        summary.na
     )?;
     let blocking: Vec<&ItemView<'_>> = report
         .items
@@ -211,32 +253,71 @@ pub fn render(report: &StatusReport<'_>, look: Look, out: &mut dyn Write) -> io:
         }
     }
     if !report.approvals.is_empty() {
-        let go = report
-            .approvals
+        let required: Vec<&ApprovalView<'_>> =
+            report.approvals.iter().filter(|a| a.required).collect();
+        let go = required
             .iter()
-            .filter(|a| a.decision == Decision::Go)
+            .filter(|a| a.decision == Decision::Go && a.counts)
             .count();
         writeln!(out)?;
         writeln!(
             out,
-            "  {BOLD}Approvals{BOLD:#}: {go}/{} GO",
-            report.approvals.len()
+            "  {BOLD}Approvals{BOLD:#}: {go}/{} required GO",
+            required.len()
         )?;
-        for approval in &report.approvals {
+        for (approval, void) in report.approvals.iter().zip(&report.void) {
             let decision = match approval.decision {
+                Decision::Go if !approval.counts => format!("{BAD}GO, not counted{BAD:#}"),
                 Decision::Go => format!("{GOOD}GO{GOOD:#}"),
                 Decision::NoGo => format!("{BAD}NO-GO{BAD:#}"),
                 Decision::Pending => format!("{DIM}pending{DIM:#}"),
             };
             let name = approval.name.map(|n| format!(" ({n})")).unwrap_or_default();
+            let mut notes = Vec::new();
+            if let Some(by) = approval.by.filter(|_| approval.at.is_some()) {
+                notes.push(format!(
+                    "{by}, {}",
+                    super::gate::day(approval.at.unwrap_or(""))
+                ));
+            }
+            if let Some(line) = approval.line {
+                notes.push(format!("line {line}"));
+            }
+            if let Some(void) = void {
+                notes.push((*void).to_string());
+            }
+            if !approval.required {
+                notes.push("not required".into());
+            }
             writeln!(
                 out,
-                "    {}{name}: {decision}  {DIM}(line {}){DIM:#}",
-                approval.role, approval.line
+                "    {}{name}: {decision}  {DIM}({}){DIM:#}",
+                approval.role,
+                notes.join(", ")
             )?;
         }
     }
+    render_audit(report, out)?;
     render_warnings(report, out)
+}
+
+/// A store whose chain does not verify: said loudly, since every count above includes what
+/// it records.
+fn render_audit(report: &StatusReport<'_>, out: &mut dyn Write) -> io::Result<()> {
+    if let Some(broken) = &report.audit.first_bad {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "  {BAD}audit trail BROKEN at event {}: {}{BAD:#}",
+            broken.seq,
+            broken.problem.describe()
+        )?;
+        writeln!(
+            out,
+            "    the store's history cannot be trusted, and the gate says NO-GO; `golive audit verify` shows the break"
+        )?;
+    }
+    Ok(())
 }
 
 /// Warnings, with the many one-per-line encoding repairs folded into one entry: they matter as

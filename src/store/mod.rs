@@ -161,6 +161,24 @@ impl Store {
         Ok(State::from_events(checklist, &events))
     }
 
+    /// `checklist`'s state folded from exactly the events the chain verification read, in
+    /// one read: what the gate decides on is what was verified, even with writers appending
+    /// meanwhile. Verifying needs every event of the store anyway (the chain is global), so
+    /// this reads the whole history, where [`Store::state`] skips past results.
+    pub async fn verified_state(
+        &self,
+        checklist: &str,
+        anchors: &[event::Anchor],
+    ) -> Result<(State, event::Verification), StoreError> {
+        let rows = self.rows(None).await?;
+        let events: Vec<Event> = rows
+            .into_iter()
+            .map(|row| row.into_event(Read::Strict))
+            .collect();
+        let verification = event::verify_anchored(&events, anchors);
+        Ok((State::from_events(checklist, &events), verification))
+    }
+
     /// The store's last event, as an anchor for `audit verify --anchor`; `None` when empty.
     pub async fn head(&self) -> Result<Option<event::Anchor>, StoreError> {
         let head = match &self.backend {

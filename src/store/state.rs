@@ -2,6 +2,7 @@
 //! waivers, n/a marks and approvals. A pure fold over events; no SQL here.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::Value as Json;
@@ -115,8 +116,18 @@ pub struct ItemState {
     pub tick: Option<Tick>,
     pub waiver: Option<Waiver>,
     pub na: Option<NotApplicable>,
-    /// Results of checks on this item in the latest run.
-    pub results: Vec<CheckRecord>,
+    /// Results of checks on this item in the latest run. A check on N items is one record
+    /// shared by all N: a copy per item, each with its N-item list, grew with N².
+    #[serde(serialize_with = "shared_records")]
+    pub results: Vec<Arc<CheckRecord>>,
+}
+
+/// Serialises shared records as the records themselves (serde's `rc` feature for one field).
+fn shared_records<S: serde::Serializer>(
+    records: &[Arc<CheckRecord>],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(records.iter().map(|record| record.as_ref()))
 }
 
 /// Everything the store knows about one checklist.
@@ -222,11 +233,11 @@ impl State {
                     .iter()
                     .filter_map(|item| item.as_str().map(str::to_string))
                     .collect();
-                let record = CheckRecord {
+                let record = Arc::new(CheckRecord {
                     check: text("check")?,
                     probe: text("probe").unwrap_or_default(),
                     target: text("target").unwrap_or_default(),
-                    items: items.clone(),
+                    items,
                     passed: payload.get("passed")?.as_bool()?,
                     failures: payload
                         .get("failures")
@@ -244,13 +255,16 @@ impl State {
                         .and_then(Json::as_f64)
                         .unwrap_or(0.0),
                     stamp,
-                };
-                for item in items {
-                    self.items
-                        .entry(item)
-                        .or_default()
-                        .results
-                        .push(record.clone());
+                });
+                for item in &record.items {
+                    // Only an item's first result allocates its key; later ones find it.
+                    match self.items.get_mut(item) {
+                        Some(state) => state.results.push(Arc::clone(&record)),
+                        None => {
+                            let state = self.items.entry(item.clone()).or_default();
+                            state.results.push(Arc::clone(&record));
+                        }
+                    }
                 }
             }
             Kind::Approve => {
@@ -366,5 +380,28 @@ mod tests {
         assert!(latest["qa lead"].go);
         assert_eq!(state.unreadable, [9]);
         assert!(State::from_events("other.md", &log).items.is_empty());
+    }
+
+    /// One check on many items (`item = "title:*…*"`) is one record, not one copy per item.
+    #[test]
+    fn a_result_on_many_items_is_stored_once() {
+        let items: Vec<String> = (0..1000).map(|n| format!("step-{n}")).collect();
+        let log = events(&[
+            (Kind::Run, None, json!({"checks": 1})),
+            (
+                Kind::Result,
+                Some("step-0"),
+                json!({"run": 1, "check": "glob", "items": items, "passed": false, "failures": ["size 9B >= 1B"]}),
+            ),
+        ]);
+        let state = State::from_events("c.md", &log);
+        assert_eq!(state.items.len(), 1000);
+        let first = &state.items["step-0"].results[0];
+        assert_eq!(first.items.len(), 1000);
+        for item in &items {
+            let results = &state.items[item].results;
+            assert_eq!(results.len(), 1);
+            assert!(Arc::ptr_eq(first, &results[0]), "{item} has a copy");
+        }
     }
 }

@@ -4,9 +4,12 @@
 // All of this binary is test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used)]
 
+mod agree;
 mod fixtures;
 mod gate;
 mod load;
+mod outputs;
+mod people;
 mod pipes;
 mod probe_dns_tcp;
 mod probe_http;
@@ -19,3 +22,4 @@ mod seeds;
 mod store;
 mod support;
 mod tick;
+mod trust;

@@ -7,9 +7,10 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use golive::checklist::{self, Checklist};
+use golive::decision::{Pins, Trust};
 use golive::report::gate::{self, GateJson, GateView};
 use golive::report::{html, junit, markdown};
-use golive::store::event::{Anchor, Event, GENESIS, Kind, NewEvent};
+use golive::store::event::{Anchor, Event, GENESIS, Kind, NewEvent, Verification};
 use golive::store::sign;
 use golive::store::state::{ApprovalRecord, State};
 use serde_json::{Value as Json, json};
@@ -17,6 +18,16 @@ use serde_json::{Value as Json, json};
 const KEY: &str = "launch.md";
 const TODAY: &str = "2026-11-21";
 const NOW: &str = "2026-11-21T12:00:00.000Z";
+/// The store these reports are drawn from verified: the events below are sealed in a chain.
+const INTACT: Verification = Verification {
+    events: 16,
+    head: None,
+    first_bad: None,
+};
+const TRUSTED: Trust<'static> = Trust {
+    audit: &INTACT,
+    pins: &Pins::NONE,
+};
 
 const LAUNCH: &str = r#"# Payments API — Go-Live Checklist
 
@@ -215,7 +226,7 @@ fn launch() -> Checklist {
 fn with_view(check: impl FnOnce(&GateView<'_>)) {
     let dir = tempfile::tempdir().unwrap();
     let (list, state) = (launch(), launch_state(dir.path()));
-    let view = GateView::new("launch.md", KEY, &list, &state, TODAY, NOW);
+    let view = GateView::new("launch.md", KEY, &list, &state, TRUSTED, TODAY, NOW);
     check(&view);
 }
 
@@ -277,7 +288,10 @@ fn gate_json_snapshot() {
         let value: Json = serde_json::from_str(&json).unwrap();
         assert_eq!(value["decision"], "NO-GO");
         assert_eq!(value["items"].as_array().unwrap().len(), view.items.len());
-        insta::assert_snapshot!(json);
+        // Each run signs with fresh keys: the signers' keys are the one thing that varies.
+        insta::with_settings!({filters => vec![(r"ed25519:[0-9a-f]{64}", "ed25519:[KEY]")]}, {
+            insta::assert_snapshot!(json);
+        });
     });
 }
 
@@ -452,7 +466,7 @@ fn html_opens_in_headless_chromium() {
 fn a_settled_checklist_reports_go_everywhere() {
     let list = checklist::import(b"# Small\n\n## Checks\n\n- [x] **Health** ok\n- [ ] **Later** (advisory)\n\n## Sign-off\n\n| Role | Name | Approval |\n| --- | --- | --- |\n| QA | Quinn | [x] |\n").unwrap();
     let state = State::default();
-    let view = GateView::new("small.md", "small.md", &list, &state, TODAY, NOW);
+    let view = GateView::new("small.md", "small.md", &list, &state, TRUSTED, TODAY, NOW);
     assert!(view.decision.go);
     let text = terminal(&view);
     assert!(text.contains("\u{1b}[42m"), "green banner: {text:?}");
@@ -480,10 +494,11 @@ fn every_output_carries_the_audit_head() {
     with_view(|view| {
         let mut view = view.clone();
         let hash = "9f".repeat(32);
-        view.audit_head = Some(Anchor {
+        let head = Anchor {
             seq: 42,
             hash: hash.clone(),
-        });
+        };
+        view.audit_head = Some(&head);
         let anchor = format!("42:{hash}");
         assert!(
             terminal(&view).contains(&format!("audit head {anchor}")),

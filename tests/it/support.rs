@@ -123,3 +123,73 @@ pub(crate) async fn serve(router: axum::Router) -> std::net::SocketAddr {
     tokio::spawn(async move { axum::serve(listener, router).await.expect("serve") });
     address
 }
+
+/// Runs `sql` on the SQLite store at `path`, around golive, as someone with write access to
+/// the file could. For a `SELECT`, returns the first column of the first row as text (empty
+/// when there is none).
+pub(crate) fn run_sql(path: &Path, sql: &str) -> String {
+    use sqlx::Row as _;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let options = sqlx::sqlite::SqliteConnectOptions::new().filename(path);
+        let pool = sqlx::SqlitePool::connect_with(options)
+            .await
+            .expect("open the store");
+        let text = if sql.trim_start().to_ascii_uppercase().starts_with("SELECT") {
+            let row = sqlx::query(sql)
+                .fetch_optional(&pool)
+                .await
+                .expect("select");
+            row.map(|row| {
+                row.try_get::<i64, _>(0)
+                    .map(|n| n.to_string())
+                    .or_else(|_| row.try_get::<String, _>(0))
+                    .expect("an integer or text column")
+            })
+            .unwrap_or_default()
+        } else {
+            sqlx::raw_sql(sql).execute(&pool).await.expect("execute");
+            String::new()
+        };
+        pool.close().await;
+        text
+    })
+}
+
+/// Every event of the SQLite store at `path`, in `seq` order, as stored.
+pub(crate) fn select_events(path: &Path) -> Vec<golive::store::event::Event> {
+    use sqlx::Row as _;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let options = sqlx::sqlite::SqliteConnectOptions::new().filename(path);
+        let pool = sqlx::SqlitePool::connect_with(options)
+            .await
+            .expect("open the store");
+        let rows = sqlx::query(
+            "SELECT seq, at, checklist, kind, item, actor, payload, prev_hash, hash FROM events ORDER BY seq",
+        )
+        .fetch_all(&pool)
+        .await
+        .expect("select events");
+        pool.close().await;
+        rows.iter()
+            .map(|row| golive::store::event::Event {
+                seq: row.get("seq"),
+                at: row.get("at"),
+                checklist: row.get("checklist"),
+                kind: row.get("kind"),
+                item: row.get("item"),
+                actor: row.get("actor"),
+                payload: serde_json::from_str(row.get::<&str, _>("payload")).expect("JSON"),
+                prev_hash: row.get("prev_hash"),
+                hash: row.get("hash"),
+            })
+            .collect()
+    })
+}
