@@ -7,6 +7,7 @@
 mod fixtures;
 mod gate;
 mod load;
+mod load_shapes;
 mod probe_dns_tcp;
 mod probe_http;
 mod probe_local;
