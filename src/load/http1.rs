@@ -126,6 +126,12 @@ impl Http1 {
 
     /// Reads more into the buffer: how many bytes came (0 when the server closed).
     async fn fill(&mut self) -> Result<usize, Exchange> {
+        self.read_more()
+            .await
+            .map_err(|error| Exchange::Io(format!("the connection broke: {error}")))
+    }
+
+    async fn read_more(&mut self) -> io::Result<usize> {
         if self.start == self.end {
             (self.start, self.end) = (0, 0);
         }
@@ -136,16 +142,12 @@ impl Http1 {
             } else {
                 let grown = (self.buffer.len() * 2).min(MAX_HEAD + BUFFER);
                 if grown == self.buffer.len() {
-                    return Err(Exchange::Io("the answer overflows the read buffer".into()));
+                    return Err(io::Error::other("the answer overflows the read buffer"));
                 }
                 self.buffer.resize(grown, 0);
             }
         }
-        let read = self
-            .stream
-            .read(&mut self.buffer[self.end..])
-            .await
-            .map_err(|error| Exchange::Io(format!("the connection broke: {error}")))?;
+        let read = self.stream.read(&mut self.buffer[self.end..]).await?;
         self.end += read;
         Ok(read)
     }
@@ -237,7 +239,13 @@ impl Http1 {
                     )));
                 }
             }
-            let read = self.fill().await?;
+            let read = match self.read_more().await {
+                Ok(read) => read,
+                // A reset before the first byte of the answer, on a connection that carried
+                // answers before: the server had closed it, as a plain close would say.
+                Err(_) if received == 0 && self.reused => return Err(Exchange::Stale),
+                Err(error) => return Err(Exchange::Io(format!("the connection broke: {error}"))),
+            };
             if read == 0 {
                 return Err(if received == 0 && self.reused {
                     Exchange::Stale

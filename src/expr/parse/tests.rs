@@ -391,7 +391,9 @@ fn error_metric_paths() {
         error("json.items[0 == 1"),
         "missing `]`; close the bracket, e.g. `json.items[0]`\n  | json.items[0 == 1\n  |           ^^"
     );
-    assert!(error("json[-x] == 1").starts_with("expected an index, a name or a quoted name after `[`"));
+    assert!(
+        error("json[-x] == 1").starts_with("expected an index, a name or a quoted name after `[`")
+    );
     // A bare name is a selector now (`p95[login]`).
     assert!(Condition::parse("json[x] == 1").is_ok());
     assert!(error("json[99999999999999999999999] == 1").starts_with("index `9"));
