@@ -9,3 +9,4 @@ pub mod html;
 pub mod junit;
 pub mod markdown;
 pub mod status;
+pub mod timeline;

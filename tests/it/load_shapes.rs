@@ -75,10 +75,7 @@ async fn raw_server(answer: &'static [u8], close_after: bool) -> (SocketAddr, Ar
                 counts.most.fetch_max(open, Ordering::SeqCst);
                 let mut buffer = vec![0u8; 8192];
                 let mut pending = Vec::new();
-                'connection: loop {
-                    let Ok(read) = socket.read(&mut buffer).await else {
-                        break;
-                    };
+                'connection: while let Ok(read) = socket.read(&mut buffer).await {
                     if read == 0 {
                         break;
                     }
