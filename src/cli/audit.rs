@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::store::{Opened, StoreArgs};
-use super::{Format, Outcome};
+use super::{Format, Outcome, say};
 use crate::store::event::Anchor;
 
 pub(super) fn verify(
@@ -20,27 +20,27 @@ pub(super) fn verify(
         Format::Json => super::print_json(&verification)?,
         Format::Table => match &verification.first_bad {
             None => {
-                println!(
+                say!(
                     "audit trail intact: {} events, every hash chains to the one before",
                     verification.events
-                );
+                )?;
                 if !anchors.is_empty() {
-                    println!("every anchor is in the chain ({} given)", anchors.len());
+                    say!("every anchor is in the chain ({} given)", anchors.len())?;
                 }
                 if let Some(head) = &verification.head {
-                    println!("head: {head}");
-                    println!(
+                    say!("head: {head}")?;
+                    say!(
                         "  (keep it elsewhere; `--anchor {head}` later proves no event up to it \
                          was deleted or rewritten)"
-                    );
+                    )?;
                 }
             }
-            Some(broken) => println!(
+            Some(broken) => say!(
                 "audit trail BROKEN at event {}: {} ({} events checked)",
                 broken.seq,
                 broken.problem.describe(),
                 verification.events
-            ),
+            )?,
         },
     }
     Ok(if verification.first_bad.is_none() {
@@ -74,12 +74,15 @@ pub(super) fn log(
                 } else {
                     payload
                 };
-                println!(
+                say!(
                     "{:>6}  {}  {:<8} {}{item}  {payload}",
-                    event.seq, event.at, event.kind, event.actor
-                );
+                    event.seq,
+                    event.at,
+                    event.kind,
+                    event.actor
+                )?;
             }
-            println!("{} events", events.len());
+            say!("{} events", events.len())?;
         }
     }
     Ok(Outcome::Ok)

@@ -108,7 +108,7 @@ pub(super) fn run(options: Options) -> anyhow::Result<Outcome> {
     apply(&mut loaded.checklist, &checks, &results);
     let manual = manual_items(&loaded.checklist, &checks);
     let report = CheckReport::new(&checks, &results, manual);
-    let mut out = anstream::stdout().lock();
+    let mut out = super::output::stdout();
     match options.format {
         Format::Json => {
             super::print_json(&report)?;
@@ -135,7 +135,7 @@ fn print_plan(
     format: Format,
     secrets: &crate::engine::secrets::Secrets,
 ) -> anyhow::Result<()> {
-    let mut out = anstream::stdout().lock();
+    let mut out = super::output::stdout();
     match format {
         Format::Json => {
             let plan: Vec<serde_json::Value> = checks

@@ -42,7 +42,7 @@ pub(super) fn gate(file: &Path, store: &StoreArgs, format: Format) -> anyhow::Re
         match format {
             Format::Json => super::print_json(&GateJson::new(view))?,
             Format::Table => {
-                let mut out = anstream::stdout().lock();
+                let mut out = super::output::stdout();
                 gate::render(view, &mut out)?;
                 out.flush()?;
             }
@@ -106,7 +106,7 @@ pub(super) fn report(
         })
     })?;
     if out == Path::new("-") {
-        std::io::stdout().lock().write_all(text.as_bytes())?;
+        super::output::raw_stdout().write_all(text.as_bytes())?;
     } else {
         write_new_or_replace(out, text.as_bytes())?;
         eprintln!("wrote {}", out.display());

@@ -7,7 +7,7 @@ use crate::checklist::lint;
 pub(super) fn run(path: &Path, format: Format) -> anyhow::Result<Outcome> {
     let loaded = input::load(path)?;
     let findings = lint::lint(&loaded.checklist);
-    let mut out = anstream::stdout().lock();
+    let mut out = super::output::stdout();
     let shown = path.display();
     match format {
         Format::Json => {

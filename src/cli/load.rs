@@ -197,13 +197,10 @@ pub(super) fn run(args: Args) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Ok
     };
-    let printed = print(&args, &load, &summary, &verdicts, defaulted);
-    match printed {
-        // A reader that went away (`| head -1`) changes nothing about the verdict.
-        Err(error) if super::is_broken_pipe(&error) => Ok(verdict),
-        Err(error) => Err(error),
-        Ok(()) => Ok(verdict),
-    }
+    // A reader that went away (`| head -1`) changes nothing about the verdict: the output
+    // ends there (see `cli::output`), the exit code is still the conditions'.
+    print(&args, &load, &summary, &verdicts, defaulted)?;
+    Ok(verdict)
 }
 
 fn print(
@@ -228,7 +225,7 @@ fn print(
             super::print_json(&document)?;
         }
         Format::Table => {
-            let mut out = anstream::stdout().lock();
+            let mut out = super::output::stdout();
             render(
                 &args.url,
                 load.config(),

@@ -7,16 +7,18 @@ mod gate;
 mod input;
 mod lint;
 mod load;
+mod output;
 mod people;
 mod status;
 mod store;
 mod tick;
 
-use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+
+use output::{print_json, say, stdout_is_terminal};
 
 /// What a command concluded. Errors (exit 2) travel as `anyhow::Error` instead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -303,7 +305,6 @@ pub fn run() -> ExitCode {
     match dispatch(cli.command) {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::Findings) => ExitCode::from(1),
-        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("golive: error: {error:#}");
             ExitCode::from(2)
@@ -421,31 +422,6 @@ fn dispatch(command: Command) -> anyhow::Result<Outcome> {
             Ok(Outcome::Ok)
         }
     }
-}
-
-/// `golive status … | head` must end quietly, as other Unix tools do.
-fn is_broken_pipe(error: &anyhow::Error) -> bool {
-    error.chain().any(|cause| {
-        cause
-            .downcast_ref::<io::Error>()
-            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
-    })
-}
-
-/// Writes one JSON document to stdout as it is serialised: the results of 10,000 checks
-/// never sit in memory as one 11 MB text. Our documents hold no values serde_json refuses
-/// (no non-string map keys; NaN becomes null), so only writing can fail, and such a failure
-/// (a closed pipe) stays a plain `io::Error`.
-fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
-    let mut out = io::BufWriter::new(io::stdout().lock());
-    serde_json::to_writer_pretty(&mut out, value).map_err(io::Error::from)?;
-    out.write_all(b"\n")?;
-    out.flush()?;
-    Ok(())
-}
-
-fn stdout_is_terminal() -> bool {
-    io::stdout().is_terminal()
 }
 
 fn terminal_width() -> usize {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::bail;
 
 use super::store::{Opened, StoreArgs, actor, today};
-use super::{Outcome, input};
+use super::{Outcome, input, say};
 use crate::checklist::tick::find_item;
 use crate::store::event::{Kind, NewEvent, now};
 use crate::store::sign;
@@ -58,10 +58,12 @@ pub(super) fn waive(args: Waive) -> anyhow::Result<Outcome> {
         .as_deref()
         .map(|until| format!(" until {until}"))
         .unwrap_or_default();
-    println!(
+    say!(
         "{shown}:{}: waived `{}` ({}) for {role}{until}: {reason}",
-        item.line, item.title, item.id
-    );
+        item.line,
+        item.title,
+        item.id
+    )?;
     Ok(Outcome::Ok)
 }
 
@@ -91,10 +93,12 @@ pub(super) fn not_applicable(
         actor: who.to_string(),
         payload: serde_json::json!({ "reason": reason }),
     })?;
-    println!(
+    say!(
         "{shown}:{}: `{}` ({}) marked n/a: {reason}",
-        item.line, item.title, item.id
-    );
+        item.line,
+        item.title,
+        item.id
+    )?;
     Ok(Outcome::Ok)
 }
 
@@ -160,7 +164,7 @@ pub(super) fn approve(args: Approve) -> anyhow::Result<Outcome> {
         },
     )?;
     let signed = if key.is_some() { ", signed" } else { "" };
-    println!("{shown}: {role}: {decision} recorded{signed}");
+    say!("{shown}: {role}: {decision} recorded{signed}")?;
     if required.is_none() {
         let roles: Vec<&str> = loaded
             .checklist
@@ -173,25 +177,25 @@ pub(super) fn approve(args: Approve) -> anyhow::Result<Outcome> {
         } else {
             roles.join(", ")
         };
-        println!(
+        say!(
             "note: `{role}` is not one of this checklist's required approvals ({known}); it is recorded but does not count toward the gate"
-        );
+        )?;
     }
     Ok(Outcome::Ok)
 }
 
 pub(super) fn new_keys(out: &Path) -> anyhow::Result<Outcome> {
     let public = sign::new_key_pair(out)?;
-    println!(
+    say!(
         "wrote {} (secret, mode 0600) and {}.pub",
         out.display(),
         out.display()
-    );
-    println!("public key: {public}");
-    println!(
+    )?;
+    say!("public key: {public}")?;
+    say!(
         "sign approvals with: golive approve FILE --role ROLE --go --sign {}",
         out.display()
-    );
+    )?;
     Ok(Outcome::Ok)
 }
 

@@ -8,7 +8,7 @@ pub(super) fn run(path: &Path, format: Format) -> anyhow::Result<Outcome> {
     let loaded = input::load(path)?;
     let shown = path.display().to_string();
     let report = StatusReport::new(&shown, &loaded.checklist);
-    let mut out = anstream::stdout().lock();
+    let mut out = super::output::stdout();
     match format {
         Format::Json => {
             super::print_json(&report)?;

@@ -3,7 +3,7 @@ use std::path::Path;
 use anyhow::bail;
 
 use super::store::{Opened, StoreArgs, actor};
-use super::{Outcome, input};
+use super::{Outcome, input, say};
 use crate::checklist::{Status, tick};
 use crate::store::event::{Kind, NewEvent};
 
@@ -28,10 +28,11 @@ pub(super) fn run(
     let wanted = !undo;
     let verb = if undo { "unticked" } else { "ticked" };
     if checkbox.checked == wanted {
-        println!(
+        say!(
             "{shown}:{}: `{}` is already {verb}; nothing to change",
-            item.line, item.title
-        );
+            item.line,
+            item.title
+        )?;
         return Ok(Outcome::Ok);
     }
     let Some(edited) = tick::set_checkbox(&loaded.bytes, &checkbox, wanted) else {
@@ -63,10 +64,12 @@ pub(super) fn run(
             "`{shown}` was {verb} but the tick could not be recorded"
         ))
     })?;
-    println!(
+    say!(
         "{shown}:{}: {verb} `{}` ({}) by {who}",
-        item.line, item.title, item.id
-    );
+        item.line,
+        item.title,
+        item.id
+    )?;
     let open_children = loaded
         .checklist
         .items
@@ -75,7 +78,7 @@ pub(super) fn run(
         .filter(|child| child.status == Status::Todo)
         .count();
     if wanted && open_children > 0 {
-        println!("note: {open_children} of its sub-items are still open");
+        say!("note: {open_children} of its sub-items are still open")?;
     }
     Ok(Outcome::Ok)
 }

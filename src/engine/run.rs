@@ -8,7 +8,7 @@ use tokio::sync::{Semaphore, watch};
 
 use super::plan::{Check, Plan};
 use super::secrets::{REDACTED, Secrets};
-use crate::expr::{Observations, Value, Verdict};
+use crate::expr::{Condition, Observations, Value, Verdict};
 use crate::probe::{Context, Outcome};
 
 /// The result of one check: what was observed on its last attempt and why it failed.
@@ -132,17 +132,24 @@ async fn run_check(
     }
 }
 
-/// Failure lines for every condition that does not hold.
+/// Failure lines for every condition of `check` that does not hold.
 pub fn evaluate(check: &Check, outcome: &Outcome) -> Vec<String> {
-    check
-        .conditions
+    failures(&check.conditions, outcome)
+}
+
+/// Failure lines for every one of `conditions` that does not hold: the verdict's own line
+/// (`cert.days_left 9 < 30`) for a metric that was observed, else why it could not be.
+fn failures(conditions: &[Condition], outcome: &Outcome) -> Vec<String> {
+    conditions
         .iter()
         .filter_map(|condition| match condition.evaluate(&outcome.observed) {
             Verdict::Pass => None,
             verdict => {
-                let observed = outcome.observed.get(condition.metric().root()).is_some();
+                let observed = outcome.observed.observes(condition.metric());
                 Some(match (&outcome.problem, observed) {
-                    // Say why the probe could not see it, rather than that it is missing.
+                    // Say why the probe could not see it, rather than that it is missing. A
+                    // metric that was observed is judged on its value, whatever else the
+                    // probe reports (an untrusted chain still has a days_left).
                     (Some(problem), false) => {
                         format!("{} not observed: {problem}", condition.metric())
                     }
@@ -184,5 +191,66 @@ fn redact_value(value: &Value, secrets: &Secrets) -> Value {
             }
         }
         other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::PROBES;
+
+    /// A metric name of a probe's documentation made concrete: `header.NAME` → `header.x`.
+    fn concrete(name: &str) -> String {
+        name.split('.')
+            .map(|part| {
+                if part.chars().any(|c| c.is_ascii_lowercase()) {
+                    part
+                } else {
+                    "x"
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(".")
+    }
+
+    /// Issue 9, item 10, for every dotted metric of every probe (new probes included, as they
+    /// join `PROBES`): when the probe also reports a problem, a condition on a metric it did
+    /// observe fails on the value, never with "not observed".
+    #[test]
+    fn observed_dotted_metrics_are_judged_on_their_value_despite_a_problem() {
+        let mut checked = 0;
+        for doc in PROBES {
+            for (name, _) in doc.metrics {
+                let metric = concrete(name);
+                if !metric.contains('.') {
+                    continue;
+                }
+                let mut outcome = Outcome::with_problem("the probe also met a problem");
+                outcome.observe(metric.clone(), Value::Number(9.0));
+                let condition =
+                    Condition::parse(&format!("{metric} >= 30")).unwrap_or_else(|error| {
+                        panic!("probe `{}`, metric `{metric}`: {error:?}", doc.name)
+                    });
+                assert_eq!(
+                    failures(&[condition], &outcome),
+                    vec![format!("{metric} 9 < 30")],
+                    "probe `{}`, metric `{metric}`",
+                    doc.name
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked >= 5, "only {checked} dotted metrics found");
+    }
+
+    #[test]
+    fn an_unobserved_metric_says_why() {
+        let outcome = Outcome::with_problem("connection refused");
+        let condition =
+            Condition::parse("cert.days_left >= 30").unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(
+            failures(&[condition], &outcome),
+            vec!["cert.days_left not observed: connection refused".to_string()]
+        );
     }
 }

@@ -62,6 +62,13 @@ impl Observations {
         self.values.get(&normalize(name.to_owned()))
     }
 
+    /// Whether `metric` was observed: stored under its own name, or found by walking a stored
+    /// document (`json.data.id`, `cert.days_left`). Dotted names are whole names, not paths
+    /// below a root that must exist on its own.
+    pub fn observes(&self, metric: &Metric) -> bool {
+        lookup(self, metric).is_ok()
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
         self.values
             .iter()

@@ -569,3 +569,35 @@ fn other_load_errors_point_at_the_key() {
     let (message, _, _) = load_error("host = 443");
     assert_eq!(message, "`host` must be a string, not an integer");
 }
+
+/// Issue 9, item 10: a self-signed certificate with 10 days left fails `cert.days_left >= 30`
+/// on its value, as read, even though the probe also reports an untrusted chain: a condition
+/// on an observed metric is evaluated whatever else went wrong.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_untrusted_certificate_fails_on_its_days_left_through_the_binary() {
+    let sandbox = Sandbox::new();
+    let identity = leaf("localhost", &["localhost"], -DAY, 9 * DAY + 3600, None);
+    let address = serve(identity, BOTH).await;
+    sandbox.write("launch.md", "# Launch\n- [ ] **TLS certificates** valid\n");
+    sandbox.write(
+        "golive.toml",
+        format!(
+            "[[check]]\nitem = \"tls-certificates\"\nprobe = \"tls\"\nhost = \"localhost:{}\"\nexpect = [\"cert.days_left >= 30\", \"chain_valid == false\"]\n",
+            address.port()
+        ),
+    );
+    let mut command = sandbox.golive();
+    command.args(["check", "launch.md", "--format", "json", "--quiet"]);
+    let output = tokio::task::spawn_blocking(move || command.output().expect("run golive"))
+        .await
+        .expect("join");
+    assert_eq!(output.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let result = &json["results"][0];
+    assert_eq!(result["observed"]["cert.days_left"], 9, "{result}");
+    assert_eq!(
+        result["failures"],
+        serde_json::json!(["cert.days_left 9 < 30"]),
+        "{result}"
+    );
+}
