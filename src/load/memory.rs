@@ -28,6 +28,15 @@ pub enum MemorySource {
 }
 
 impl MemorySource {
+    /// What sampling needs ready before the test starts: the HTTP client of a Prometheus
+    /// source (loading the system's CA certificates can take longer than an interval).
+    pub(crate) fn prepare(&self) -> Option<reqwest::Client> {
+        match self {
+            MemorySource::Prometheus { .. } => prometheus_client().ok(),
+            _ => None,
+        }
+    }
+
     /// `pid 1234`, `command `…``, `prometheus `…`` — for people.
     pub fn describe(&self) -> String {
         match self {
@@ -37,8 +46,9 @@ impl MemorySource {
         }
     }
 
-    /// One sample, in bytes.
-    pub(crate) async fn sample(&self) -> Result<u64, String> {
+    /// One sample, in bytes. `client` is built at the first Prometheus query and kept: loading
+    /// the system's CA certificates takes longer than a sampling interval.
+    pub(crate) async fn sample(&self, client: &mut Option<reqwest::Client>) -> Result<u64, String> {
         match self {
             MemorySource::Pid(pid) => {
                 let path = format!("/proc/{pid}/status");
@@ -68,7 +78,15 @@ impl MemorySource {
                     )
                 })
             }
-            MemorySource::Prometheus { url, query } => prometheus(url, query).await,
+            MemorySource::Prometheus { url, query } => {
+                if client.is_none() {
+                    *client = Some(prometheus_client()?);
+                }
+                match client {
+                    Some(client) => prometheus(client, url, query).await,
+                    None => Err("no HTTP client".to_string()),
+                }
+            }
         }
     }
 }
@@ -89,7 +107,17 @@ fn bytes_of(text: &str) -> Option<u64> {
     (value.is_finite() && value >= 0.0).then(|| value.round() as u64)
 }
 
-async fn prometheus(base: &str, query: &str) -> Result<u64, String> {
+fn prometheus_client() -> Result<reqwest::Client, String> {
+    let tls = crate::probe::tls_client::client_config(None, false)?;
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .no_proxy()
+        .timeout(SAMPLE_TIMEOUT)
+        .build()
+        .map_err(|error| format!("cannot set up the HTTP client: {error}"))
+}
+
+async fn prometheus(client: &reqwest::Client, base: &str, query: &str) -> Result<u64, String> {
     let mut url = reqwest::Url::parse(base)
         .map_err(|error| format!("invalid Prometheus URL `{base}`: {error}"))?;
     url.path_segments_mut()
@@ -97,13 +125,6 @@ async fn prometheus(base: &str, query: &str) -> Result<u64, String> {
         .pop_if_empty()
         .extend(["api", "v1", "query"]);
     url.query_pairs_mut().append_pair("query", query);
-    let tls = crate::probe::tls_client::client_config(None, false)?;
-    let client = reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
-        .no_proxy()
-        .timeout(SAMPLE_TIMEOUT)
-        .build()
-        .map_err(|error| format!("cannot set up the HTTP client: {error}"))?;
     let response = client
         .get(url)
         .send()
@@ -200,6 +221,7 @@ pub(crate) async fn sample_until(
     every: Duration,
     start: Instant,
     stop: impl std::future::Future<Output = ()>,
+    client: Option<reqwest::Client>,
 ) -> MemoryReport {
     let mut report = MemoryReport {
         source: source.describe(),
@@ -208,6 +230,7 @@ pub(crate) async fn sample_until(
         failure: None,
     };
     let mut stop = std::pin::pin!(stop);
+    let mut client = client;
     let mut ticks = tokio::time::interval_at(start.into(), every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -218,7 +241,7 @@ pub(crate) async fn sample_until(
         let at = start.elapsed();
         let sample = tokio::select! {
             _ = &mut stop => break,
-            sample = source.sample() => sample,
+            sample = source.sample(&mut client) => sample,
         };
         match sample {
             Ok(bytes) if report.samples.len() < MAX_SAMPLES => report.samples.push((at, bytes)),
@@ -230,8 +253,12 @@ pub(crate) async fn sample_until(
         }
     }
     // One last sample at the end, so that growth covers the whole test.
-    if let Ok(bytes) = source.sample().await {
-        report.samples.push((start.elapsed(), bytes));
+    match source.sample(&mut client).await {
+        Ok(bytes) => report.samples.push((start.elapsed(), bytes)),
+        Err(reason) => {
+            report.failures += 1;
+            report.failure.get_or_insert(reason);
+        }
     }
     report
 }
@@ -288,19 +315,23 @@ mod tests {
     #[tokio::test]
     async fn this_process_and_a_command_can_be_sampled() {
         let own = MemorySource::Pid(std::process::id())
-            .sample()
+            .sample(&mut None)
             .await
             .expect("VmRSS");
         assert!(own > 0);
-        let printed = MemorySource::Command("echo 4096".into()).sample().await;
+        let printed = MemorySource::Command("echo 4096".into())
+            .sample(&mut None)
+            .await;
         assert_eq!(printed, Ok(4096));
-        let wrong = MemorySource::Command("echo lots".into()).sample().await;
+        let wrong = MemorySource::Command("echo lots".into())
+            .sample(&mut None)
+            .await;
         assert!(
             wrong
                 .expect_err("not bytes")
                 .contains("not a number of bytes")
         );
-        let gone = MemorySource::Pid(u32::MAX).sample().await;
+        let gone = MemorySource::Pid(u32::MAX).sample(&mut None).await;
         assert!(gone.is_err());
     }
 }

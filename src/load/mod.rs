@@ -279,15 +279,16 @@ fn run_workers(
         .build()
         .map_err(|error| LoadError::Worker(format!("cannot start a runtime: {error}")))?;
     runtime.block_on(async {
+        let client = memory.as_ref().and_then(|(source, _)| source.prepare());
         let start = Instant::now();
         shared.schedule.begin(start);
         let (done, finished) = tokio::sync::oneshot::channel::<()>();
         let sampler = memory.map(|(source, every)| {
             tokio::spawn(async move {
-                memory::sample_until(&source, every, start, async {
+                let stop = async {
                     let _ = finished.await;
-                })
-                .await
+                };
+                memory::sample_until(&source, every, start, stop, client).await
             })
         });
         let names = shared.plan.requests.len();

@@ -101,14 +101,16 @@ const OK: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 async fn user_stages_reach_their_targets_on_the_server() {
     let (server, counts) = raw_server(OK, false).await;
     let spec = spec(&format!(
-        "url = \"http://{server}/\"\nstages = [{{ duration = \"400ms\", users = 20 }}, {{ duration = \"800ms\", users = 20 }}, {{ duration = \"400ms\", users = 4 }}]"
+        "url = \"http://{server}/\"\nstages = [{{ duration = \"400ms\", users = 20 }}, {{ duration = \"800ms\", users = 20 }}, {{ duration = \"200ms\", users = 4 }}, {{ duration = \"800ms\", users = 4 }}]"
     ));
     let run = tokio::spawn(async move { spec.run(TIMEOUT).await });
-    // In the middle of the hold, every one of the 20 users has its connection open.
+    // The test starts up to a few hundred milliseconds after this clock (a thread, a
+    // runtime): each look falls inside a hold whatever that delay. In the first hold (0.4 to
+    // 1.2 s) every one of the 20 users has its connection open.
     tokio::time::sleep(Duration::from_millis(900)).await;
     let holding = counts.open.load(Ordering::SeqCst);
-    // At the end of the ramp down, 4 users are left (5 while the 5th leaves).
-    tokio::time::sleep(Duration::from_millis(650)).await;
+    // In the second (1.4 to 2.2 s), 4 users are left (5 while the 5th leaves).
+    tokio::time::sleep(Duration::from_millis(950)).await;
     let after = counts.open.load(Ordering::SeqCst);
     let outcome = run.await.expect("the test");
     assert_eq!(holding, 20, "{outcome:?}");
@@ -126,7 +128,7 @@ async fn user_stages_reach_their_targets_on_the_server() {
         panic!("no series: {outcome:?}");
     };
     let points = series.as_array().expect("a list");
-    assert_eq!(points.len(), 2, "1.6 s in intervals of 1 s: {series}");
+    assert_eq!(points.len(), 3, "2.2 s in intervals of 1 s: {series}");
     let counted: u64 = points.iter().filter_map(|p| p["requests"].as_u64()).sum();
     assert_eq!(counted as f64, number(&outcome, "requests"));
 }
@@ -652,4 +654,53 @@ async fn a_thousand_users_hold_a_thousand_connections_past_a_low_soft_limit() {
     );
     assert_eq!(json["errors"]["total"], 0, "{summary}");
     assert_eq!(counts.most.load(Ordering::SeqCst), 1_000, "{summary}");
+}
+
+/// Memory from a Prometheus query: a stand-in for Prometheus's HTTP API (`/api/v1/query`,
+/// the answer shape of Prometheus 2.x), since what is tested is golive's reading of it.
+#[tokio::test(flavor = "multi_thread")]
+async fn memory_can_come_from_a_prometheus_query() {
+    let asked = Arc::new(AtomicU64::new(0));
+    let born = std::time::Instant::now();
+    let router = Router::new()
+        .route(
+            "/api/v1/query",
+            get(
+                move |State(asked): State<Arc<AtomicU64>>,
+                 query: axum::extract::Query<std::collections::HashMap<String, String>>| async move {
+                    asked.fetch_add(1, Ordering::SeqCst);
+                    assert_eq!(query.get("query").map(String::as_str), Some("process_resident_memory_bytes{job=\"api\"}"));
+                    // Grows by 10 MB a second, 36 GB an hour, however often it is asked.
+                    let bytes = 100_000_000 + born.elapsed().as_millis() as u64 * 10_000;
+                    format!(
+                        r#"{{"status":"success","data":{{"resultType":"vector","result":[{{"metric":{{}},"value":[1700000000.1,"{bytes}"]}}]}}}}"#
+                    )
+                },
+            ),
+        )
+        .route("/", get(|| async { "ok" }))
+        .with_state(Arc::clone(&asked));
+    let server = serve(router).await;
+    let outcome = spec(&format!(
+        "url = \"http://{server}/\"\nduration = \"1500ms\"\nrate = 50\nmemory = {{ prometheus = \"http://{server}\", query = 'process_resident_memory_bytes{{job=\"api\"}}', every = \"100ms\" }}"
+    ))
+    .run(TIMEOUT)
+    .await;
+    assert!(asked.load(Ordering::SeqCst) >= 3, "{outcome:?}");
+    assert_holds(&outcome, "memory.start >= 100MB");
+    assert_holds(&outcome, "memory.growth >= 2MB");
+    assert_holds(&outcome, "memory.slope > 30GB/h");
+    assert_holds(&outcome, "memory.slope < 42GB/h");
+    assert_fails(&outcome, "memory.slope < 10MB/h");
+    let gone = spec(&format!(
+        "url = \"http://{server}/\"\nduration = \"300ms\"\nmemory = {{ prometheus = \"http://127.0.0.1:1\", query = \"up\", every = \"100ms\" }}"
+    ))
+    .run(TIMEOUT)
+    .await;
+    let problem = gone.problem.clone().unwrap_or_default();
+    assert!(
+        problem.contains("not sampled twice") && problem.contains("127.0.0.1:1"),
+        "{gone:?}"
+    );
+    assert_eq!(number(&gone, "errors"), 0.0, "the load test itself ran");
 }
