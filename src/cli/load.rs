@@ -23,15 +23,6 @@ const BOLD: Style = Style::new().bold();
 
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("bound").required(true).args(["duration", "requests", "stages"])))]
-#[command(after_help = "Examples:
-  golive load https://api.example.test/health -z 30s --users 100 --expect 'p95 < 200ms'
-  golive load https://api.example.test/ -z 1m --rate 1000 --expect 'p99 < 500ms'
-  golive load https://api.example.test/ --stage 30s:100 --stage 2m:100 --stage 30s:1000
-  golive load https://api.example.test/ --stage 1m:500/s --stage 5m:500/s
-
-Without --expect, the load probe's own expectations decide the exit code:
-requests > 0 and error_rate == 0%. Journeys, captures and memory sampling
-are set in golive.toml (probe = \"load\").")]
 pub(super) struct Args {
     /// The http:// or https:// URL to load
     url: String,

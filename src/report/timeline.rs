@@ -14,6 +14,8 @@ const W: f64 = 720.0;
 const H: f64 = 180.0;
 const LEFT: f64 = 64.0;
 const BOTTOM: f64 = 24.0;
+/// Room above the plot for its title.
+const TOP: f64 = 24.0;
 
 /// Every load check's charts, under one heading; nothing when no check has a series.
 pub fn draw(out: &mut String, view: &GateView<'_>) {
@@ -95,9 +97,9 @@ fn chart(out: &mut String, check: &str, label: &str, unit: &str, line: &[(f64, f
         .fold(f64::INFINITY, f64::min)
         .min(0.0);
     let high = line.iter().map(|p| p.1).fold(0.0, f64::max).max(low + 1e-9);
-    let (plot_w, plot_h) = (W - LEFT - 8.0, H - BOTTOM - 8.0);
+    let (plot_w, plot_h) = (W - LEFT - 8.0, H - BOTTOM - TOP);
     let x = |t: f64| LEFT + (t - t0) / (t1 - t0) * plot_w;
-    let y = |v: f64| 8.0 + plot_h - (v - low) / (high - low) * plot_h;
+    let y = |v: f64| TOP + plot_h - (v - low) / (high - low) * plot_h;
     let path: Vec<String> = line
         .iter()
         .map(|&(t, v)| format!("{:.1},{:.1}", x(t), y(v)))
@@ -106,7 +108,7 @@ fn chart(out: &mut String, check: &str, label: &str, unit: &str, line: &[(f64, f
         out,
         "<svg class=\"chart\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"{label} over time, {check}\">\n\
          <line x1=\"{LEFT}\" y1=\"{base:.1}\" x2=\"{right:.1}\" y2=\"{base:.1}\"/>\n\
-         <text x=\"4\" y=\"16\">{}{unit}</text><text x=\"4\" y=\"{base:.1}\">{}</text>\n\
+         <text x=\"4\" y=\"{top_label:.1}\">{}{unit}</text><text x=\"4\" y=\"{base:.1}\">{}</text>\n\
          <text x=\"{LEFT}\" y=\"{H}\">{}s</text><text x=\"{right:.1}\" y=\"{H}\" text-anchor=\"end\">{}s</text>\n\
          <text x=\"{mid:.1}\" y=\"16\" text-anchor=\"middle\">{label}</text>\n\
          <polyline fill=\"none\" stroke=\"#0969da\" stroke-width=\"2\" points=\"{}\"/>\n</svg>",
@@ -115,7 +117,8 @@ fn chart(out: &mut String, check: &str, label: &str, unit: &str, line: &[(f64, f
         round(t0),
         round(t1),
         path.join(" "),
-        base = 8.0 + plot_h,
+        base = TOP + plot_h,
+        top_label = TOP + 4.0,
         right = LEFT + plot_w,
         mid = LEFT + plot_w / 2.0,
     );
