@@ -298,9 +298,9 @@ done
 
 many_line="skipped"
 if [ "$MANY" -gt 0 ]; then
-    echo "$MANY connections held for 5s…" >&2
-    client "$GOLIVE" load "$url" -z 5s -c "$MANY" -q --format json > "$work/out" || true
-    many_line=$(python3 -c "import json; d = json.load(open('$work/out')); print(f\"{d['connections_opened']} connections opened, {d['requests']} requests, {d['errors']['total']} errors, peak RSS $(awk '{print $3}' "$work/time") KB\")")
+    echo "$MANY users ramped in over 2s, then held for 4s (500ms think time)…" >&2
+    client "$GOLIVE" load "$url" --stage "2s:$MANY" --stage "4s:$MANY" --think 500ms -q --format json > "$work/out" || true
+    many_line=$(python3 -c "import json; d = json.load(open('$work/out')); print(f\"{d['connections_opened']} connections opened, {d['requests']} requests, {d['in_flight']} in flight at the end, {d['errors']['total']} errors, peak RSS $(awk '{print $3}' "$work/time") KB\")")
 fi
 
 echo "peak RSS for $RSS_REQUESTS requests…" >&2
