@@ -22,11 +22,18 @@
 # (no coordinated omission), not in oha's uncorrected figure. So the same rounds also run oha
 # with --latency-correction, which counts it too, and print how far golive's p99 is from that.
 #
+# Wall-clock rounds on a shared machine are noisy, so the script also counts instructions
+# per request under callgrind (valgrind) for golive and wrk against the same nginx: a figure
+# that does not move with the machine's load. Then HTTP/2: golive --http2 against h2load
+# (Debian's nghttp2-client) on the same nginx, h2c with prior knowledge, interleaved rounds.
+# Last, golive with 10,000 connections held for a few seconds (errors, connections opened).
+#
 # Refuses to run (exit 3) when the machine is busy: 1-minute load average above $MAX_LOAD or
 # less than $MIN_IDLE % idle over two seconds; --force runs anyway.
 #
 # Environment: CONNECTIONS (50), DURATION (seconds, 10), ROUNDS (5), RSS_REQUESTS (1000000),
-# RATE (20000), PACED_ROUNDS (as ROUNDS),
+# RATE (20000), PACED_ROUNDS (as ROUNDS), CALLGRIND_SECONDS (5), H2_ROUNDS (as ROUNDS),
+# MANY (10000; 0 skips that run),
 # SERVER_CPU (0), CLIENT_CPU (1), MAX_LOAD (0.5), MIN_IDLE (90), GOLIVE (a built binary),
 # OHA (an oha binary; else oha from PATH, else `cargo install oha` into $OHA_ROOT).
 
@@ -40,6 +47,9 @@ RATE=${RATE:-20000}
 PACED_ROUNDS=${PACED_ROUNDS:-$ROUNDS}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
+CALLGRIND_SECONDS=${CALLGRIND_SECONDS:-5}
+H2_ROUNDS=${H2_ROUNDS:-$ROUNDS}
+MANY=${MANY:-10000}
 MAX_LOAD=${MAX_LOAD:-0.5}
 MIN_IDLE=${MIN_IDLE:-90}
 OHA_ROOT=${OHA_ROOT:-${TMPDIR:-/tmp}/golive-bench-oha}
@@ -64,8 +74,8 @@ die() {
     exit 1
 }
 
-for tool in nginx wrk taskset python3 cargo; do
-    command -v "$tool" > /dev/null || die "needs \`$tool\` (apt-get install nginx-light wrk util-linux python3)"
+for tool in nginx wrk h2load valgrind taskset python3 cargo; do
+    command -v "$tool" > /dev/null || die "needs \`$tool\` (apt-get install nginx-light wrk nghttp2-client valgrind util-linux python3)"
 done
 [ -x /usr/bin/time ] || die "needs /usr/bin/time (apt-get install time)"
 
@@ -117,15 +127,18 @@ fi
 [ -x "$OHA" ] || die "no oha binary at $OHA"
 
 # --- nginx on its own CPU -------------------------------------------------------------------
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+h2port=$(free_port)
 mkdir -p "$work/nginx/logs" "$work/www"
 printf 'hello from nginx\n' > "$work/www/index.html"
 cat > "$work/nginx/nginx.conf" << EOF
 worker_processes 1;
+worker_rlimit_nofile 30000;
 daemon on;
 pid $work/nginx/nginx.pid;
 error_log $work/nginx/logs/error.log;
-events { worker_connections 4096; }
+events { worker_connections 20000; }
 http {
     access_log off;
     # Every generator keeps its connections for the whole run: reconnection policies differ
@@ -133,6 +146,11 @@ http {
     keepalive_requests 100000000;
     server {
         listen 127.0.0.1:$port;
+        location / { root $work/www; }
+    }
+    # HTTP/2 over plain TCP with prior knowledge (h2c), as h2load and golive --http2 speak it.
+    server {
+        listen 127.0.0.1:$h2port http2;
         location / { root $work/www; }
     }
 }
@@ -240,13 +258,59 @@ EOF
     done
 done
 
+echo "instructions per request under callgrind, ${CALLGRIND_SECONDS}s each, -c $CONNECTIONS…" >&2
+# Total instructions of the whole process (start-up included) over the requests it counted.
+instructions() { grep -Eo 'Collected : [0-9]+' "$1" | awk '{print $3}'; }
+taskset -c "$CLIENT_CPU" valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+    "$GOLIVE" load "$url" -z "${CALLGRIND_SECONDS}s" -c "$CONNECTIONS" -q --format json > "$work/out" 2> "$work/cg"
+golive_ir=$(instructions "$work/cg")
+golive_cg_requests=$(python3 -c "import json; print(json.load(open('$work/out'))['requests'])")
+taskset -c "$CLIENT_CPU" valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+    wrk -t1 -c"$CONNECTIONS" -d"${CALLGRIND_SECONDS}s" "$url" > "$work/out" 2> "$work/cg"
+wrk_ir=$(instructions "$work/cg")
+wrk_cg_requests=$(python3 -c "import re; print(re.search(r'(\d+) requests in', open('$work/out').read()).group(1))")
+echo "  golive $golive_ir instructions / $golive_cg_requests requests; wrk $wrk_ir / $wrk_cg_requests" >&2
+
+echo "HTTP/2 (h2c), $H2_ROUNDS rounds × {golive --http2, h2load}, -c $CONNECTIONS, ${DURATION}s each…" >&2
+h2url="http://127.0.0.1:$h2port/"
+h2="$work/h2.tsv"
+for round in $(seq "$H2_ROUNDS"); do
+    case $((round % 2)) in
+        1) order="golive h2load" ;;
+        0) order="h2load golive" ;;
+    esac
+    for tool in $order; do
+        case "$tool" in
+            golive)
+                client "$GOLIVE" load "$h2url" --http2 -z "${DURATION}s" -c "$CONNECTIONS" -q --format json > "$work/out"
+                rps=$(python3 -c "import json; print(json.load(open('$work/out'))['rps'])")
+                ;;
+            # One stream at a time per connection (-m 1), as golive sends.
+            h2load)
+                client h2load -c "$CONNECTIONS" -m 1 -t 1 -D "$DURATION" "$h2url" > "$work/out"
+                rps=$(grep -Eo 'finished in [0-9.]+s, [0-9.]+ req/s' "$work/out" | awk '{print $4}')
+                ;;
+        esac
+        printf '%s\t%s\n' "$tool" "$rps" >> "$h2"
+        echo "  round $round $tool $rps req/s" >&2
+    done
+done
+
+many_line="skipped"
+if [ "$MANY" -gt 0 ]; then
+    echo "$MANY users ramped in over 2s, then held for 4s (500ms think time)…" >&2
+    client "$GOLIVE" load "$url" --stage "2s:$MANY" --stage "4s:$MANY" --think 500ms -q --format json > "$work/out" || true
+    many_line=$(python3 -c "import json; d = json.load(open('$work/out')); print(f\"{d['connections_opened']} connections opened, {d['requests']} requests, {d['in_flight']} in flight at the end, {d['errors']['total']} errors, peak RSS $(awk '{print $3}' "$work/time") KB\")")
+fi
+
 echo "peak RSS for $RSS_REQUESTS requests…" >&2
 client "$GOLIVE" load "$url" -n "$RSS_REQUESTS" -c "$CONNECTIONS" -q --format json > "$work/out"
 golive_rss=$(awk '{print $3}' "$work/time")
 client "$OHA" -n "$RSS_REQUESTS" -c "$CONNECTIONS" --worker-threads 1 --no-tui --output-format quiet "$url" > /dev/null
 oha_rss=$(awk '{print $3}' "$work/time")
 
-python3 - "$results" "$golive_rss" "$oha_rss" "$RSS_REQUESTS" "$(cut -d' ' -f1 /proc/loadavg)" "$paced" "$RATE" "$MAX_LOAD" << 'EOF'
+python3 - "$results" "$golive_rss" "$oha_rss" "$RSS_REQUESTS" "$(cut -d' ' -f1 /proc/loadavg)" "$paced" "$RATE" "$MAX_LOAD" \
+    "$golive_ir" "$golive_cg_requests" "$wrk_ir" "$wrk_cg_requests" "$h2" "$many_line" << 'EOF'
 import statistics, sys
 rows = [line.split("\t") for line in open(sys.argv[1]).read().splitlines()]
 golive_rss, oha_rss, rss_requests, load = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
@@ -289,11 +353,22 @@ rows_out = [
     ("p50 vs oha, closed model (req/s differ)", f"{closed50 * 100:.1f}%", "≤ 10%", closed50 <= 0.10),
     ("p99 vs oha, closed model (req/s differ)", f"{closed99 * 100:.1f}%", "≤ 25%", closed99 <= 0.25),
 ]
+golive_ipr = int(sys.argv[9]) / max(1, int(sys.argv[10]))
+wrk_ipr = int(sys.argv[11]) / max(1, int(sys.argv[12]))
+h2rows = [line.split("\t") for line in open(sys.argv[13]).read().splitlines()]
+def h2median(tool):
+    return statistics.median(float(r[1]) for r in h2rows if r[0] == tool)
+h2ratio = h2median("golive") / h2median("h2load")
+rows_out[0:0] = [
+    (f"instructions/request (callgrind): golive {golive_ipr:.0f}, wrk {wrk_ipr:.0f}", f"{golive_ipr / wrk_ipr:.3f}", "≤ 1.0", golive_ipr <= wrk_ipr),
+]
+rows_out.append((f"HTTP/2 rps ÷ h2load ({h2median('golive'):.0f} / {h2median('h2load'):.0f})", f"{h2ratio:.3f}", "≥ 1.0", h2ratio >= 1.0))
 for name, value, target, ok in rows_out:
     print(f"{name:50}{value:>10}   target {target:8} {verdict(ok)}")
 corrected99 = off(paced_median("golive", 3), paced_median("oha-cor", 3))
 print(f"{'p99 vs oha --latency-correction at ' + rate + ' req/s':50}{corrected99 * 100:9.1f}%   "
       "(no target: both count the wait of a request that fell due on a busy connection)")
+print(f"{sys.argv[14]} (golive with many connections)")
 print(f"\n1-minute load average at the end: {load}")
 if float(load) > 2 * float(sys.argv[8]):
     print("warning: the machine got busy during the run; rounds with a sudden drop in req/s "

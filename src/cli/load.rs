@@ -8,13 +8,12 @@ use std::time::{Duration, Instant};
 
 use anstyle::{AnsiColor, Style};
 use anyhow::{Context as _, bail};
-use bytes::Bytes;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{Format, Outcome};
 use crate::expr::{Condition, Value};
-use crate::load::{Bound, Config, Live, Load, Summary};
+use crate::load::{Bound, Config, Live, Load, MemorySource, Stage, StageKind, Summary};
 use crate::probe::load::{DOC, outcome};
 
 const GOOD: Style = AnsiColor::Green.on_default();
@@ -23,7 +22,7 @@ const DIM: Style = Style::new().dimmed();
 const BOLD: Style = Style::new().bold();
 
 #[derive(Debug, clap::Args)]
-#[command(group(clap::ArgGroup::new("bound").required(true).args(["duration", "requests"])))]
+#[command(group(clap::ArgGroup::new("bound").required(true).args(["duration", "requests", "stages"])))]
 pub(super) struct Args {
     /// The http:// or https:// URL to load
     url: String,
@@ -33,9 +32,24 @@ pub(super) struct Args {
     /// Send this many requests (at most 100000000)
     #[arg(long, short = 'n')]
     requests: Option<u64>,
-    /// Concurrent connections, one request at a time on each
-    #[arg(long, short = 'c', default_value_t = crate::load::DEFAULT_CONNECTIONS)]
-    connections: usize,
+    /// Concurrent connections, one request at a time on each (the same as --users)
+    #[arg(long, short = 'c', conflicts_with = "users")]
+    connections: Option<usize>,
+    /// Virtual users, each with its own connection, sending its next request when the last is
+    /// answered (default 10, at most 10000)
+    #[arg(long, short = 'u')]
+    users: Option<usize>,
+    /// Each user's pause after an answer, e.g. 1s
+    #[arg(long, value_parser = duration_arg)]
+    think: Option<Duration>,
+    /// A ramp step, linear from the previous target (0 at the start): DURATION:USERS, e.g.
+    /// 30s:100, or DURATION:RATE/s for the open model, e.g. 1m:1000/s; repeat for more. The
+    /// stages together set the duration
+    #[arg(long = "stage", value_name = "DURATION:TARGET", value_parser = stage_arg, conflicts_with_all = ["duration", "requests", "rate", "users"])]
+    stages: Vec<(Duration, f64, bool)>,
+    /// Sample this process's memory (VmRSS) during the test, for memory.* conditions
+    #[arg(long, value_name = "PID")]
+    memory_pid: Option<u32>,
     /// Requests per second on a fixed schedule (open model: latency counts from when each
     /// request was due); without it every connection sends as fast as answers come
     #[arg(long, short = 'r')]
@@ -72,13 +86,42 @@ pub(super) struct Args {
     quiet: bool,
 }
 
+/// `30s:100` (users) or `1m:500/s` (rate): duration, target, whether it is a rate.
+fn stage_arg(text: &str) -> Result<(Duration, f64, bool), String> {
+    let usage = || {
+        format!("`{text}`: write DURATION:USERS, e.g. 30s:100, or DURATION:RATE/s, e.g. 1m:500/s")
+    };
+    let (duration, target) = text.split_once(':').ok_or_else(usage)?;
+    let duration = crate::expr::parse_duration(duration).ok_or_else(usage)?;
+    let (target, rate) = match target.strip_suffix("/s") {
+        Some(rate) => (rate, true),
+        None => (target, false),
+    };
+    let target: f64 = target.trim().parse().map_err(|_| usage())?;
+    if !target.is_finite() || target < 0.0 || (!rate && target.fract() != 0.0) {
+        return Err(usage());
+    }
+    Ok((duration, target, rate))
+}
+
 fn duration_arg(text: &str) -> Result<Duration, String> {
     crate::expr::parse_duration(text)
         .ok_or_else(|| format!("`{text}` is not a duration; write a number and a unit, e.g. 30s"))
 }
 
 pub(super) fn run(args: Args) -> anyhow::Result<Outcome> {
-    let conditions = conditions(&args.expect)?;
+    // Without `--expect`, the probe's own notion of a passing load test decides, as a load
+    // check without `expect` does: 100 % errors is not a success.
+    let defaulted = args.expect.is_empty();
+    let expect: Vec<String> = match defaulted {
+        true => DOC
+            .default_expect
+            .iter()
+            .map(|text| text.to_string())
+            .collect(),
+        false => args.expect.clone(),
+    };
+    let conditions = conditions(&expect)?;
     let config = config(&args)?;
     let load = Load::new(config)?;
     // The test runs on threads of its own (one per core); this runtime only draws progress
@@ -139,6 +182,25 @@ pub(super) fn run(args: Args) -> anyhow::Result<Outcome> {
             )
         })
         .collect();
+    let failed = verdicts.iter().any(|(_, failure)| failure.is_some());
+    let verdict = if failed {
+        Outcome::Findings
+    } else {
+        Outcome::Ok
+    };
+    // A reader that went away (`| head -1`) changes nothing about the verdict: the output
+    // ends there (see `cli::output`), the exit code is still the conditions'.
+    print(&args, &load, &summary, &verdicts, defaulted)?;
+    Ok(verdict)
+}
+
+fn print(
+    args: &Args,
+    load: &Load,
+    summary: &Summary,
+    verdicts: &[(String, Option<String>)],
+    defaulted: bool,
+) -> anyhow::Result<()> {
     match args.format {
         Format::Json => {
             let mut document = summary.to_json();
@@ -150,19 +212,23 @@ pub(super) fn run(args: Args) -> anyhow::Result<Outcome> {
                     serde_json::json!({"condition": condition, "passed": failure.is_none(), "failure": failure})
                 })
                 .collect();
+            document["expect_default"] = defaulted.into();
             super::print_json(&document)?;
         }
         Format::Table => {
             let mut out = super::output::stdout();
-            render(&args.url, load.config(), &summary, &verdicts, &mut out)?;
+            render(
+                &args.url,
+                load.config(),
+                summary,
+                verdicts,
+                defaulted,
+                &mut out,
+            )?;
             out.flush()?;
         }
     }
-    Ok(if verdicts.iter().any(|(_, failure)| failure.is_some()) {
-        Outcome::Findings
-    } else {
-        Outcome::Ok
-    })
+    Ok(())
 }
 
 /// Parses every `--expect` before anything runs, as `golive check` does with `expect`.
@@ -195,16 +261,50 @@ fn config(args: &Args) -> anyhow::Result<Config> {
     let bound = match (args.duration, args.requests) {
         (Some(duration), _) => Bound::Duration(duration),
         (None, Some(requests)) => Bound::Requests(requests),
-        // clap requires one of them.
-        (None, None) => bail!("give `--duration` or `--requests`"),
+        // Stages set it below; clap requires one of the three.
+        (None, None) => Bound::Duration(Duration::ZERO),
     };
     let mut config = Config::new(args.url.clone(), bound);
-    config.method = http::Method::from_bytes(args.method.to_ascii_uppercase().as_bytes())
+    let request = &mut config.requests[0];
+    request.method = http::Method::from_bytes(args.method.to_ascii_uppercase().as_bytes())
         .with_context(|| format!("invalid method `{}`", args.method))?;
-    config.headers = headers(&args.headers)?;
-    config.body = args.body.clone().map(Bytes::from).unwrap_or_default();
-    config.connections = args.connections;
+    request.headers = headers(&args.headers)?;
+    request.body = args
+        .body
+        .clone()
+        .map(String::into_bytes)
+        .unwrap_or_default();
+    config.connections = args
+        .users
+        .or(args.connections)
+        .unwrap_or(crate::load::DEFAULT_CONNECTIONS);
     config.rate = args.rate;
+    config.think = args.think;
+    if !args.stages.is_empty() {
+        let rates = args.stages.iter().filter(|(_, _, rate)| *rate).count();
+        if rates != 0 && rates != args.stages.len() {
+            bail!("all `--stage`s ramp users (30s:100) or all ramp a rate (30s:100/s), not a mix");
+        }
+        let kind = if rates == 0 {
+            StageKind::Users
+        } else {
+            StageKind::Rate
+        };
+        let pool = config.connections;
+        let stages = args
+            .stages
+            .iter()
+            .map(|&(duration, target, _)| Stage { duration, target })
+            .collect();
+        config.set_stages(kind, stages);
+        if kind == StageKind::Rate {
+            config.connections = pool;
+        }
+        if config.connections == 0 {
+            bail!("every `--stage` has 0 users: nothing would run");
+        }
+    }
+    config.memory = args.memory_pid.map(MemorySource::Pid);
     config.http2 = args.http2;
     config.timeout = args.timeout;
     config.ca = args.ca.clone();
@@ -267,11 +367,39 @@ async fn tick(bar: ProgressBar, live: Arc<Live>, bound: Bound) {
     }
 }
 
+/// `12 of 500 requests (2.4%): 10 answered with status ≥ 400, 2 could not connect`, or
+/// `none`: each kind named, so that a count is never read as a status code.
+fn errors_line(summary: &Summary) -> String {
+    let errors = summary.errors;
+    if errors.total() == 0 {
+        return format!("{GOOD}none{GOOD:#}");
+    }
+    let kinds: Vec<String> = [
+        (errors.status, "answered with status ≥ 400"),
+        (errors.connect, "could not connect"),
+        (errors.timeout, "timed out"),
+        (errors.io, "lost their connection mid-exchange (io)"),
+        (errors.capture, "had nothing to capture"),
+    ]
+    .into_iter()
+    .filter(|(count, _)| *count > 0)
+    .map(|(count, what)| format!("{count} {what}"))
+    .collect();
+    format!(
+        "{BAD}{} of {} requests ({}){BAD:#}: {}",
+        errors.total(),
+        summary.requests,
+        Value::Percent(summary.error_rate()),
+        kinds.join(", ")
+    )
+}
+
 fn render(
     url: &str,
     config: &Config,
     summary: &Summary,
     verdicts: &[(String, Option<String>)],
+    defaulted: bool,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     writeln!(out, "{BOLD}golive load{BOLD:#} {url}")?;
@@ -299,18 +427,7 @@ fn render(
         )?,
         None => writeln!(out, "  latency      {BAD}no request was answered{BAD:#}")?,
     }
-    let errors = summary.errors;
-    let style = if errors.total() > 0 { BAD } else { GOOD };
-    writeln!(
-        out,
-        "  errors       {style}{} ({}){style:#}  {DIM}status {}, connect {}, timeout {}, io {}{DIM:#}",
-        errors.total(),
-        Value::Percent(summary.error_rate()),
-        errors.status,
-        errors.connect,
-        errors.timeout,
-        errors.io
-    )?;
+    writeln!(out, "  errors       {}", errors_line(summary))?;
     for example in &summary.error_examples {
         writeln!(out, "               {DIM}{example}{DIM:#}")?;
     }
@@ -330,6 +447,54 @@ fn render(
         writeln!(out, "  status       {}", codes.join(", "))?;
     }
     writeln!(out, "  connections  {} opened", summary.connections_opened)?;
+    if !summary.by_name.is_empty() {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "  by request   {DIM}requests  errors      p50      p95      p99{DIM:#}"
+        )?;
+        let width = summary
+            .by_name
+            .iter()
+            .map(|n| n.name.chars().count())
+            .max()
+            .unwrap_or(0);
+        for named in &summary.by_name {
+            let (p50, p95, p99) = match &named.latency {
+                Some(l) => (duration(l.p50), duration(l.p95), duration(l.p99)),
+                None => ("–".into(), "–".into(), "–".into()),
+            };
+            writeln!(
+                out,
+                "  {:<width$}  {:>8}  {:>6}  {p50:>7}  {p95:>7}  {p99:>7}",
+                named.name, named.requests, named.errors
+            )?;
+        }
+    }
+    if let Some(memory) = &summary.memory {
+        let bytes = |b: u64| Value::Bytes(b).to_string();
+        match (memory.first(), memory.last(), memory.slope()) {
+            (Some(first), Some(last), Some(slope)) => writeln!(
+                out,
+                "  memory       {} → {} over {} samples, {} {DIM}({}){DIM:#}",
+                bytes(first),
+                bytes(last),
+                memory.samples.len(),
+                Value::BytesPerHour(slope),
+                memory.source
+            )?,
+            _ => writeln!(
+                out,
+                "  memory       {BAD}not sampled twice{BAD:#} {DIM}({}{}){DIM:#}",
+                memory.source,
+                memory
+                    .failure
+                    .as_ref()
+                    .map(|f| format!(": {f}"))
+                    .unwrap_or_default()
+            )?,
+        }
+    }
     if !summary.histogram.is_empty() {
         writeln!(out)?;
         writeln!(out, "  latency histogram")?;
@@ -353,6 +518,12 @@ fn render(
     }
     if !verdicts.is_empty() {
         writeln!(out)?;
+        if defaulted {
+            writeln!(
+                out,
+                "  {DIM}expected by default (set your own with --expect):{DIM:#}"
+            )?;
+        }
         for (condition, failure) in verdicts {
             match failure {
                 None => writeln!(out, "  {GOOD}✓{GOOD:#} {condition}")?,

@@ -255,13 +255,15 @@ checklist (exit 2). When GITHUB_STEP_SUMMARY is set, a Markdown summary is appen
     Schema,
     /// Load-test a URL: latency percentiles, throughput and errors by kind
     #[command(
-        long_about = "Load-test one URL for a bounded --duration or number of --requests. Closed \
-model by default (--connections workers, each sending its next request as soon as the last is \
-answered); with --rate, an open model where requests fall due on a fixed schedule and latency \
-counts from when each was due, so a stalled server shows in the percentiles. Errors are counted \
-by kind (status >= 400, connect, timeout, io); requests unanswered at the end are reported as \
-in flight, not as errors.",
-        after_help = "Examples:\n  golive load http://127.0.0.1:8080/ --duration 10s -c 50\n  golive load https://api.example.test/health -n 10000 --rate 500 --expect 'p99 < 300ms'\n  golive load http://127.0.0.1:8080/ -z 5s --format json | jq .latency_ms\n\nExit codes: 0 done (and every --expect held), 1 an --expect failed, 2 usage or setup error."
+        long_about = "Load-test one URL for a bounded --duration, number of --requests or ramp of \
+--stage steps. Closed model by default (--users, each with its own connection, sending its next \
+request when the last is answered, after --think if given); with --rate, an open model where \
+requests fall due on a fixed schedule and latency counts from when each was due, so a stalled \
+server shows in the percentiles. Stages ramp users (30s:100) or a rate (30s:100/s) linearly from \
+the previous target. Errors are counted by kind (status >= 400, connect, timeout, io); requests \
+unanswered at the end are reported as in flight, not as errors. Journeys of several requests \
+with captures, and the target's memory over a soak, are set in golive.toml (probe = \"load\").",
+        after_help = "Examples:\n  golive load http://127.0.0.1:8080/ --duration 10s --users 50\n  golive load https://api.example.test/health -n 10000 --rate 500 --expect 'p99 < 300ms'\n  golive load https://api.example.test/ --stage 30s:100 --stage 2m:100 --stage 10s:1000\n  golive load http://127.0.0.1:8080/ -z 5s --format json | jq .latency_ms\n\nExit codes: 0 every condition held, 1 one failed, 2 usage or setup error. Without --expect the\nconditions are the load probe's defaults, requests > 0 and error_rate == 0%, so a test whose\nevery request failed exits 1. A closed pipe (| head) never changes the exit code."
     )]
     Load(load::Args),
     /// Report problems in the checklist: duplicate titles, missing owners, empty sections, unreadable lines

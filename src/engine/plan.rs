@@ -227,7 +227,7 @@ fn draft(known: &Items<'_>, fields: &mut Fields, errors: &mut Vec<Diagnostic>) -
     }
     let mut conditions: Vec<Condition> = expects
         .iter()
-        .filter_map(|expect| condition(expect, &probe.value, errors))
+        .filter_map(|expect| condition(expect, &probe.value, spec.as_ref(), errors))
         .collect();
     if expects.is_empty()
         && let Some(doc) = probe::doc(&probe.value)
@@ -327,6 +327,7 @@ fn select(
 fn condition(
     expect: &Spanned<String>,
     probe: &str,
+    spec: Option<&Spec>,
     errors: &mut Vec<Diagnostic>,
 ) -> Option<Condition> {
     // The value's span includes its opening quote.
@@ -346,6 +347,29 @@ fn condition(
                     None => diagnostic.with_hint(format!("its metrics: {}", names.join(", "))),
                 });
                 return None;
+            }
+            // `p95[login]` must name one of the load test's requests.
+            if let (Some(selector), Some(Spec::Load(load))) = (condition.metric().selector(), spec)
+            {
+                let names = load.request_names();
+                if !names.iter().any(|name| name == selector) {
+                    let metric = condition.metric().to_string();
+                    let span = offset..offset + metric.len();
+                    let diagnostic = Diagnostic::new(
+                        span,
+                        format!("no request of this load test is named `{selector}`"),
+                    );
+                    errors.push(
+                        match did_you_mean(selector, names.iter().map(String::as_str)) {
+                            Some(name) => diagnostic.with_hint(format!("did you mean `{name}`?")),
+                            None => diagnostic.with_hint(format!(
+                                "its requests: {} (name them with `name` in `[[check.request]]`)",
+                                names.join(", ")
+                            )),
+                        },
+                    );
+                    return None;
+                }
             }
             Some(condition)
         }
@@ -368,13 +392,25 @@ fn condition(
 fn metric_known(doc: &probe::ProbeDoc, metric: &str) -> bool {
     doc.metrics
         .iter()
-        .any(|(name, _)| match name.rsplit_once('.') {
-            Some((prefix, placeholder)) if placeholder.chars().all(|c| c.is_ascii_uppercase()) => {
-                metric
-                    .strip_prefix(prefix)
-                    .is_some_and(|rest| rest.starts_with(['.', '[']))
-            }
-            _ => metric == *name,
+        .any(|(name, _)| match name.strip_suffix("[NAME]") {
+            // `p95[NAME]`: any selector after that name.
+            Some(family) => metric
+                .strip_prefix(family)
+                .and_then(|rest| rest.strip_prefix('['))
+                .and_then(|rest| rest.strip_suffix(']'))
+                .is_some_and(|selector| {
+                    !selector.is_empty() && !selector.contains(['[', ']', '.'])
+                }),
+            None => match name.rsplit_once('.') {
+                Some((prefix, placeholder))
+                    if placeholder.chars().all(|c| c.is_ascii_uppercase()) =>
+                {
+                    metric
+                        .strip_prefix(prefix)
+                        .is_some_and(|rest| rest.starts_with(['.', '[']))
+                }
+                _ => metric == *name,
+            },
         })
 }
 

@@ -92,6 +92,8 @@ fn key_schema(key: &KeyDoc) -> Value {
             json!({"type": "object", "additionalProperties": {"type": "string"}})
         }
         KeyKind::Choice(choices) => json!({"enum": choices}),
+        KeyKind::Table => json!({"type": "object"}),
+        KeyKind::TableList => json!({"type": "array", "items": {"type": "object"}}),
     };
     if let Some(object) = schema.as_object_mut() {
         object.insert("description".to_string(), json!(key.doc));

@@ -42,6 +42,9 @@ pub enum Segment {
     Key(String),
     /// `[0]`: an element of a list.
     Index(usize),
+    /// `[login]`: a bare name in brackets that picks one member of a family of metrics,
+    /// e.g. `p95[login]`, the 95th percentile of the load test's request named `login`.
+    Selector(String),
 }
 
 /// A dotted metric path such as `cert.days_left` or `json.data.items[0].id`.
@@ -69,6 +72,14 @@ impl Metric {
         match self.segments.first() {
             Some(Segment::Key(root)) => root,
             _ => "",
+        }
+    }
+
+    /// The name in brackets when the metric is `NAME[SELECTOR]` (`p95[login]`).
+    pub fn selector(&self) -> Option<&str> {
+        match self.segments.as_slice() {
+            [Segment::Key(_), Segment::Selector(name)] => Some(name),
+            _ => None,
         }
     }
 }
@@ -106,6 +117,7 @@ pub(super) fn write_segment(
         Segment::Key(key) if is_segment_name(key) => write!(out, ".{key}"),
         Segment::Key(key) => write!(out, "[{}]", quote(key)),
         Segment::Index(index) => write!(out, "[{index}]"),
+        Segment::Selector(name) => write!(out, "[{name}]"),
     }
 }
 
@@ -229,6 +241,8 @@ pub enum Literal {
     Number(Number),
     Duration(Duration, DurationUnit),
     Bytes(u64, ByteUnit),
+    /// A size per unit of time, `10MB/h`: bytes per `per` (negative for a shrinking size).
+    ByteRate(i64, ByteUnit, DurationUnit),
     /// Percentage points: `0.1%` is `Percent(0.1)`.
     Percent(f64),
     /// `0o600`.
@@ -248,6 +262,7 @@ impl Literal {
             Literal::Number(_) => "a plain number",
             Literal::Duration(..) => "a duration",
             Literal::Bytes(..) => "a size",
+            Literal::ByteRate(..) => "a size per time",
             Literal::Percent(_) => "a percentage",
             Literal::Mode(_) => "a file mode",
             Literal::Version(_) => "a version",
@@ -284,6 +299,19 @@ impl fmt::Display for Literal {
                         write!(f, "{amount}{unit}")
                     }
                     _ => write!(f, "{bytes}B"),
+                }
+            }
+            Literal::ByteRate(bytes, unit, per) => {
+                let sign = if *bytes < 0 { "-" } else { "" };
+                let amount = exact_decimal(
+                    u128::from(bytes.unsigned_abs()),
+                    u128::from(unit.bytes()),
+                    40,
+                )
+                .filter(|amount| significant_digits(amount) <= 38);
+                match amount {
+                    Some(amount) => write!(f, "{sign}{amount}{unit}/{per}"),
+                    None => write!(f, "{bytes}B/{per}"),
                 }
             }
             Literal::Percent(percent) => write!(f, "{percent}%"),

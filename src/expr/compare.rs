@@ -116,6 +116,9 @@ fn relation(
         (V::Percent(a), L::Percent(b)) => order(*a, *b),
         (V::Duration(a), L::Duration(b, _)) => Ok(Relation::Order(a.cmp(b))),
         (V::Bytes(a), L::Bytes(b, _)) => Ok(Relation::Order(a.cmp(b))),
+        (V::BytesPerHour(a), L::ByteRate(bytes, _, per)) => {
+            order(*a, *bytes as f64 * 3600e9 / per.nanos() as f64)
+        }
         (V::Mode(a), L::Mode(b)) => Ok(Relation::Mode {
             observed: *a,
             expected: *b,
@@ -145,24 +148,26 @@ fn relation(
         (V::Null, _) if op.is_ordering() => Err(Verdict::Fail(format!(
             "{metric} null is not comparable with {expected}"
         ))),
-        (V::Duration(_) | V::Bytes(_) | V::Percent(_) | V::Mode(_), L::Number(number)) => {
-            Err(Verdict::Invalid(unitless_threshold(
-                metric,
-                observed,
-                number.as_written(),
-                number.value(),
-            )))
-        }
-        (V::Number(_), L::Duration(..) | L::Bytes(..) | L::Percent(_) | L::Mode(_)) => {
-            Err(Verdict::Invalid(format!(
-                "`{metric}` is a plain number, but `{expected}` is {}; write the threshold without a unit, e.g. `{}`",
-                expected.kind(),
-                amount_of(expected)
-            )))
-        }
         (
-            V::Duration(_) | V::Bytes(_) | V::Percent(_) | V::Mode(_),
-            L::Duration(..) | L::Bytes(..) | L::Percent(_) | L::Mode(_),
+            V::Duration(_) | V::Bytes(_) | V::BytesPerHour(_) | V::Percent(_) | V::Mode(_),
+            L::Number(number),
+        ) => Err(Verdict::Invalid(unitless_threshold(
+            metric,
+            observed,
+            number.as_written(),
+            number.value(),
+        ))),
+        (
+            V::Number(_),
+            L::Duration(..) | L::Bytes(..) | L::ByteRate(..) | L::Percent(_) | L::Mode(_),
+        ) => Err(Verdict::Invalid(format!(
+            "`{metric}` is a plain number, but `{expected}` is {}; write the threshold without a unit, e.g. `{}`",
+            expected.kind(),
+            amount_of(expected)
+        ))),
+        (
+            V::Duration(_) | V::Bytes(_) | V::BytesPerHour(_) | V::Percent(_) | V::Mode(_),
+            L::Duration(..) | L::Bytes(..) | L::ByteRate(..) | L::Percent(_) | L::Mode(_),
         ) => Err(Verdict::Invalid(format!(
             "`{metric}` is {}, but `{expected}` is {}",
             observed.kind(),
@@ -198,6 +203,9 @@ fn unitless_threshold(metric: &Metric, observed: &Value, written: &str, value: f
         Value::Bytes(_) => {
             format!("`{metric}` is a size; write the threshold with a unit, e.g. `{amount}MB`")
         }
+        Value::BytesPerHour(_) => format!(
+            "`{metric}` is a size per time; write the threshold with units, e.g. `{amount}MB/h`"
+        ),
         Value::Percent(_) => {
             let mut message = format!(
                 "`{metric}` is a percentage; write the threshold with `%`, e.g. `{amount}%`"
@@ -319,7 +327,7 @@ pub(super) fn shown(observed: &Value, expected: Option<&Literal>) -> String {
 fn shown_with(observed: &Value, expected: Option<&Literal>, significant: i32) -> String {
     const MAX_CHARS: usize = 60;
     let sizes_like = match expected {
-        Some(Literal::Bytes(_, unit)) => Some(*unit),
+        Some(Literal::Bytes(_, unit) | Literal::ByteRate(_, unit, _)) => Some(*unit),
         _ => None::<ByteUnit>,
     };
     match observed {

@@ -182,7 +182,7 @@ fn walk<'a>(mut node: Node<'a>, mut path: String, rest: &[Segment]) -> Result<No
                     .get(*index)
                     .map(Node::Value)
                     .ok_or_else(|| format!("`{path}` has {} items", items.len()))?,
-                Segment::Key(_) => {
+                Segment::Key(_) | Segment::Selector(_) => {
                     return Err(format!(
                         "`{path}` is a list; pick an item, e.g. `{path}[0]`"
                     ));
@@ -203,7 +203,7 @@ fn step_json<'a>(
 ) -> Result<Node<'a>, String> {
     use serde_json::Value as Json;
     match (json, segment) {
-        (Json::Object(map), Segment::Key(key)) => map
+        (Json::Object(map), Segment::Key(key) | Segment::Selector(key)) => map
             .get(key)
             .map(Node::Json)
             .ok_or_else(|| format!("`{path}` has no key `{key}`")),
@@ -211,7 +211,7 @@ fn step_json<'a>(
             .get(*index)
             .map(Node::Json)
             .ok_or_else(|| format!("`{path}` has {} items", items.len())),
-        (Json::Array(_), Segment::Key(_)) => Err(format!(
+        (Json::Array(_), Segment::Key(_) | Segment::Selector(_)) => Err(format!(
             "`{path}` is a list; pick an item, e.g. `{path}[0]`"
         )),
         (Json::Object(_), Segment::Index(_)) => Err(format!("`{path}` is an object, not a list")),

@@ -294,11 +294,18 @@ impl<'a> Parser<'a> {
                             Segment::Index(index)
                         }
                         Some(quote @ ('"' | '\'')) => Segment::Key(self.string(quote)?.0),
+                        // `p95[login]`: one member of a family of metrics, picked by name.
+                        Some(c) if c.is_ascii_alphabetic() || c == '_' => {
+                            Segment::Selector(self.eat_while(is_segment_char).to_owned())
+                        }
                         _ => {
                             return Err(self.error(
                                 Span::new(open, self.here().end),
-                                "expected an index or a quoted name after `[`",
-                                Some("e.g. `json.items[0]` or `json[\"a key\"]`".into()),
+                                "expected an index, a name or a quoted name after `[`",
+                                Some(
+                                    "e.g. `json.items[0]`, `p95[login]` or `json[\"a key\"]`"
+                                        .into(),
+                                ),
                             ));
                         }
                     };
@@ -521,7 +528,8 @@ impl<'a> Parser<'a> {
     /// (`1.2.3`).
     fn numeric(&mut self) -> Result<(Literal, Span, Written), ParseError> {
         let start = self.pos;
-        let token = self.eat_while(|c| c.is_alphanumeric() || matches!(c, '.' | '%' | '_' | '-'));
+        let token =
+            self.eat_while(|c| c.is_alphanumeric() || matches!(c, '.' | '%' | '_' | '-' | '/'));
         let span = Span::new(start, self.pos);
         let (negative, body) = match token.strip_prefix('-') {
             Some(rest) => (true, rest),
@@ -595,6 +603,28 @@ impl<'a> Parser<'a> {
                 })
                 .ok_or_else(|| too_large("duration"))?;
             Literal::Duration(duration, unit)
+        } else if let Some((size, per)) = suffix.split_once('/') {
+            // `10MB/h`: a size per unit of time, such as a memory slope. It may be negative.
+            let (Some(unit), Some(per)) =
+                (ByteUnit::from_suffix(size), DurationUnit::from_suffix(per))
+            else {
+                return Err(self.error(
+                    suffix_span,
+                    format!("unknown unit `{suffix}` in `{token}`"),
+                    Some("a size per time is written like `10MB/h` (B, KB, MB, GB, KiB, MiB, GiB per s, m, h or d)".into()),
+                ));
+            };
+            let bytes = Decimal::parse(numeral)
+                .and_then(|amount| amount.times_exact(u128::from(unit.bytes())).ok())
+                .and_then(|bytes| i64::try_from(bytes).ok())
+                .ok_or_else(|| {
+                    self.error(
+                        span,
+                        format!("`{token}` is not a whole number of bytes per {per}, or too large"),
+                        Some("use fewer decimals or a smaller unit".into()),
+                    )
+                })?;
+            Literal::ByteRate(if negative { -bytes } else { bytes }, unit, per)
         } else if let Some(unit) = ByteUnit::from_suffix(suffix) {
             if negative {
                 return Err(self.error(span, "a size can't be negative", None));

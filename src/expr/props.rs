@@ -198,6 +198,9 @@ proptest! {
             Literal::Mode(mode) => Value::Mode(mode),
             Literal::Version(version) => Value::Version(version),
             Literal::Text(text) => Value::Text(text),
+            Literal::ByteRate(bytes, _, per) => {
+                Value::BytesPerHour(bytes as f64 * 3600e9 / per.nanos() as f64)
+            }
         };
         let name = condition.metric().to_string();
         let observations: Observations = [(name, value)].into_iter().collect();

@@ -19,6 +19,8 @@ pub enum Value {
     Number(f64),
     Duration(Duration),
     Bytes(u64),
+    /// A size's change per hour, e.g. a memory slope; compares with `10MB/h`.
+    BytesPerHour(f64),
     /// Percentage points: `Percent(5.0)` is 5 %, and compares with a `5%` threshold.
     /// Build it from a ratio with [`Value::percent_of`].
     Percent(f64),
@@ -67,6 +69,7 @@ impl Value {
             Value::Number(_) => "a plain number",
             Value::Duration(_) => "a duration",
             Value::Bytes(_) => "a size",
+            Value::BytesPerHour(_) => "a size per time",
             Value::Percent(_) => "a percentage",
             Value::Mode(_) => "a file mode",
             Value::Version(_) => "a version",
@@ -239,6 +242,19 @@ pub(super) fn human(value: &Value, sizes_like: Option<ByteUnit>, significant: i3
             sizes_like.is_some_and(ByteUnit::is_binary),
             significant,
         ),
+        Value::BytesPerHour(rate) => {
+            let magnitude = human_bytes(
+                rate.abs().round() as u64,
+                sizes_like.is_some_and(ByteUnit::is_binary),
+                significant,
+            );
+            let sign = if *rate < 0.0 && magnitude != "0B" {
+                "-"
+            } else {
+                ""
+            };
+            format!("{sign}{magnitude}/h")
+        }
         Value::Percent(percent) => format!("{}%", round_significant(*percent, significant)),
         Value::Mode(mode) => format!("0o{mode:03o}"),
         Value::Version(version) => version.to_string(),

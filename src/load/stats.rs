@@ -30,11 +30,13 @@ pub struct Errors {
     pub timeout: u64,
     /// The connection broke during the exchange: reset, closed early, unparseable response.
     pub io: u64,
+    /// Answered, but a `capture` found nothing in the answer (the journey starts over).
+    pub capture: u64,
 }
 
 impl Errors {
     pub fn total(&self) -> u64 {
-        self.status + self.connect + self.timeout + self.io
+        self.status + self.connect + self.timeout + self.io + self.capture
     }
 
     fn add(&mut self, other: &Errors) {
@@ -42,6 +44,7 @@ impl Errors {
         self.connect += other.connect;
         self.timeout += other.timeout;
         self.io += other.io;
+        self.capture += other.capture;
     }
 }
 
@@ -89,6 +92,32 @@ pub struct Summary {
     pub connections_opened: u64,
     /// The first message of each kind of failure, e.g. `connect: connection refused by …`.
     pub error_examples: Vec<String>,
+    /// Per request name, in the order of the requests; empty for a test of one unnamed URL.
+    pub by_name: Vec<NamedSummary>,
+    /// Results per interval of time.
+    pub series: Vec<super::series::Point>,
+    /// The target's memory, when it was sampled.
+    pub memory: Option<super::memory::MemoryReport>,
+}
+
+/// The results of one named request of a journey or mix.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedSummary {
+    pub name: String,
+    /// Finished: answered or failed.
+    pub requests: u64,
+    pub errors: u64,
+    pub latency: Option<Latency>,
+}
+
+impl NamedSummary {
+    pub fn error_rate(&self) -> f64 {
+        if self.requests == 0 {
+            0.0
+        } else {
+            self.errors as f64 * 100.0 / self.requests as f64
+        }
+    }
 }
 
 impl Summary {
@@ -135,6 +164,7 @@ impl Summary {
                 "connect": self.errors.connect,
                 "timeout": self.errors.timeout,
                 "io": self.errors.io,
+                "capture": self.errors.capture,
                 "total": self.errors.total(),
             },
             "error_rate": round3(self.error_rate()),
@@ -145,7 +175,24 @@ impl Summary {
             "histogram": self.histogram_json(),
             "connections_opened": self.connections_opened,
             "error_examples": self.error_examples,
+            "by_name": self.by_name.iter().map(|named| json!({
+                "name": named.name,
+                "requests": named.requests,
+                "errors": named.errors,
+                "error_rate": round3(named.error_rate()),
+                "latency_ms": latency_json(named.latency.as_ref()),
+            })).collect::<Vec<_>>(),
+            "series": self.series_json(),
+            "memory": self.memory.as_ref().map(super::memory::MemoryReport::to_json),
         })
+    }
+
+    /// `[{"t_s": 0, "rps": 950, "p95_ms": 2.1, …}, …]`, what reports draw over time.
+    pub fn series_json(&self) -> Json {
+        self.series
+            .iter()
+            .map(super::series::Point::to_json)
+            .collect()
     }
 
     /// `[{"le_ms": 0.5, "count": 120}, …]`, what reports draw.
@@ -154,6 +201,17 @@ impl Summary {
             .iter()
             .map(|bucket| json!({"le_ms": round3(bucket.le.as_secs_f64() * 1000.0), "count": bucket.count}))
             .collect()
+    }
+}
+
+fn latency_json(latency: Option<&Latency>) -> Json {
+    let ms = |duration: Duration| round3(duration.as_secs_f64() * 1000.0);
+    match latency {
+        None => Json::Null,
+        Some(l) => json!({
+            "min": ms(l.min), "mean": ms(l.mean), "p50": ms(l.p50), "p90": ms(l.p90),
+            "p95": ms(l.p95), "p99": ms(l.p99), "p999": ms(l.p999), "max": ms(l.max),
+        }),
     }
 }
 
@@ -174,8 +232,10 @@ pub(crate) struct WorkerStats {
     pub(crate) errors: Errors,
     pub(crate) in_flight: u64,
     pub(crate) connections_opened: u64,
-    /// The first message of each failure kind: connect, timeout, io.
-    examples: [Option<String>; 3],
+    /// The first message of each failure kind: connect, timeout, io, capture.
+    examples: [Option<String>; 4],
+    /// Per request of the plan, when results are kept by name.
+    by_name: Vec<NameStats>,
     /// When the last request ended.
     pub(crate) last: Option<Instant>,
 }
@@ -186,6 +246,23 @@ pub(crate) enum Failure {
     Connect,
     Timeout,
     Io,
+    Capture,
+}
+
+/// What one worker measured for one request name.
+#[derive(Debug, Clone)]
+struct NameStats {
+    latency: Histogram<u64>,
+    sum_micros: u64,
+    max_micros: u64,
+    requests: u64,
+    errors: u64,
+}
+
+impl NameStats {
+    fn latency(&self) -> Option<Latency> {
+        latency_of(&self.latency, self.sum_micros, self.max_micros)
+    }
 }
 
 impl WorkerStats {
@@ -200,14 +277,51 @@ impl WorkerStats {
             errors: Errors::default(),
             in_flight: 0,
             connections_opened: 0,
-            examples: [None, None, None],
+            examples: [None, None, None, None],
+            by_name: Vec::new(),
             last: None,
+        }
+    }
+
+    /// Keeps results for `names` requests apart as well.
+    pub(crate) fn by_name(mut self, names: usize) -> WorkerStats {
+        let named = NameStats {
+            latency: self.latency.clone(),
+            sum_micros: 0,
+            max_micros: 0,
+            requests: 0,
+            errors: 0,
+        };
+        self.by_name = vec![named; names];
+        self
+    }
+
+    /// Counts a finished request of plan index `request` under its name.
+    pub(crate) fn named(&mut self, request: usize, latency: Option<Duration>, error: bool) {
+        let Some(named) = self.by_name.get_mut(request) else {
+            return;
+        };
+        named.requests += 1;
+        named.errors += u64::from(error);
+        if let Some(latency) = latency {
+            let micros = to_micros(latency);
+            let _ = named.latency.record(micros);
+            named.sum_micros = named.sum_micros.saturating_add(micros);
+            named.max_micros = named.max_micros.max(micros);
         }
     }
 
     /// Requests finished: what the live display shows.
     pub(crate) fn finished(&self) -> u64 {
         self.responses + self.errors.connect + self.errors.timeout + self.errors.io
+    }
+
+    /// An answer whose capture found nothing: counted as answered and as an error.
+    pub(crate) fn capture_failed(&mut self, message: impl FnOnce() -> String) {
+        self.errors.capture += 1;
+        if self.examples[3].is_none() {
+            self.examples[3] = Some(message());
+        }
     }
 
     pub(crate) fn response(&mut self, status: u16, latency: Duration, end: Instant) {
@@ -242,6 +356,10 @@ impl WorkerStats {
                 self.errors.io += 1;
                 2
             }
+            Failure::Capture => {
+                self.errors.capture += 1;
+                3
+            }
         };
         if self.examples[slot].is_none() {
             self.examples[slot] = Some(message());
@@ -262,9 +380,7 @@ impl WorkerStats {
     }
 
     fn sample(&mut self, latency: Duration) {
-        let micros = u64::try_from(latency.as_micros())
-            .unwrap_or(MAX_MICROS)
-            .min(MAX_MICROS);
+        let micros = to_micros(latency);
         // `record`, not `saturating_record`: the latter clamps to the current size instead of
         // growing an auto-resizing histogram. Recording fails only when a resize would need
         // more than `usize` can index, which a value below one hour never asks for.
@@ -294,28 +410,28 @@ impl WorkerStats {
             }
         }
         self.last = self.last.max(other.last);
+        if self.by_name.is_empty() {
+            self.by_name = other.by_name;
+        } else {
+            for (mine, theirs) in self.by_name.iter_mut().zip(other.by_name) {
+                let _ = mine.latency.add(&theirs.latency);
+                mine.sum_micros = mine.sum_micros.saturating_add(theirs.sum_micros);
+                mine.max_micros = mine.max_micros.max(theirs.max_micros);
+                mine.requests += theirs.requests;
+                mine.errors += theirs.errors;
+            }
+        }
     }
 
-    pub(crate) fn summary(&self, elapsed: Duration) -> Summary {
+    /// The summary, with `names` for the per-name results.
+    pub(crate) fn summary(&self, elapsed: Duration, names: &[String]) -> Summary {
         let histogram = &self.latency;
-        let latency = (!histogram.is_empty()).then(|| {
-            // Bucketed values are the highest equivalent of their bucket; no percentile may
-            // read above the exact maximum.
-            let at =
-                |quantile: f64| micros(histogram.value_at_quantile(quantile).min(self.max_micros));
-            Latency {
-                min: micros(histogram.min().min(self.max_micros)),
-                mean: micros(self.sum_micros / histogram.len().max(1)),
-                p50: at(0.5),
-                p90: at(0.9),
-                p95: at(0.95),
-                p99: at(0.99),
-                p999: at(0.999),
-                max: micros(self.max_micros),
-            }
-        });
+        let latency = latency_of(histogram, self.sum_micros, self.max_micros);
         let mut examples = Vec::new();
-        for (label, example) in ["connect", "timeout", "io"].iter().zip(&self.examples) {
+        for (label, example) in ["connect", "timeout", "io", "capture"]
+            .iter()
+            .zip(&self.examples)
+        {
             if let Some(message) = example {
                 examples.push(format!("{label}: {message}"));
             }
@@ -331,8 +447,46 @@ impl WorkerStats {
             histogram: buckets(histogram, self.max_micros),
             connections_opened: self.connections_opened,
             error_examples: examples,
+            by_name: self
+                .by_name
+                .iter()
+                .zip(names)
+                .map(|(named, name)| NamedSummary {
+                    name: name.clone(),
+                    requests: named.requests,
+                    errors: named.errors,
+                    latency: named.latency(),
+                })
+                .collect(),
+            series: Vec::new(),
+            memory: None,
         }
     }
+}
+
+fn to_micros(latency: Duration) -> u64 {
+    u64::try_from(latency.as_micros())
+        .unwrap_or(MAX_MICROS)
+        .min(MAX_MICROS)
+}
+
+/// Percentiles of `histogram`, with the exact mean and maximum; `None` when it is empty.
+fn latency_of(histogram: &Histogram<u64>, sum_micros: u64, max_micros: u64) -> Option<Latency> {
+    (!histogram.is_empty()).then(|| {
+        // Bucketed values are the highest equivalent of their bucket; no percentile may read
+        // above the exact maximum.
+        let at = |quantile: f64| micros(histogram.value_at_quantile(quantile).min(max_micros));
+        Latency {
+            min: micros(histogram.min().min(max_micros)),
+            mean: micros(sum_micros / histogram.len().max(1)),
+            p50: at(0.5),
+            p90: at(0.9),
+            p95: at(0.95),
+            p99: at(0.99),
+            p999: at(0.999),
+            max: micros(max_micros),
+        }
+    })
 }
 
 /// An empty histogram of microseconds with 3 significant digits, auto-resizing from a small
@@ -414,7 +568,7 @@ mod tests {
     fn percentiles_come_from_merged_workers() {
         let mut total = stats(&(1..=50).collect::<Vec<_>>());
         total.merge(stats(&(51..=100).collect::<Vec<_>>()));
-        let summary = total.summary(Duration::from_secs(1));
+        let summary = total.summary(Duration::from_secs(1), &[]);
         let latency = summary.latency.expect("samples");
         assert_eq!(summary.requests, 100);
         assert_eq!(summary.rps(), 100.0);
@@ -442,7 +596,7 @@ mod tests {
         stats.failure(Failure::Connect, || "refused".to_string(), now);
         stats.failure(Failure::Connect, || "second".to_string(), now);
         stats.timeout(Duration::from_secs(2), || "timed out".to_string(), now);
-        let summary = stats.summary(Duration::from_secs(1));
+        let summary = stats.summary(Duration::from_secs(1), &[]);
         assert_eq!(summary.requests, 6);
         assert_eq!(summary.responses, 3);
         assert_eq!(
@@ -451,7 +605,8 @@ mod tests {
                 status: 1,
                 connect: 2,
                 timeout: 1,
-                io: 0
+                io: 0,
+                capture: 0
             }
         );
         assert_eq!(summary.error_rate(), 4.0 * 100.0 / 6.0);
@@ -465,7 +620,7 @@ mod tests {
 
     #[test]
     fn nothing_measured_is_no_latency() {
-        let summary = empty().summary(Duration::ZERO);
+        let summary = empty().summary(Duration::ZERO, &[]);
         assert_eq!(summary.latency, None);
         assert_eq!((summary.rps(), summary.error_rate()), (0.0, 0.0));
         assert!(summary.histogram.is_empty());

@@ -320,7 +320,7 @@ fn parse_method(text: &Spanned<String>) -> Result<Method, Diagnostic> {
     })
 }
 
-fn parse_headers(
+pub(crate) fn parse_headers(
     entries: Vec<(Spanned<String>, Spanned<String>)>,
     errors: &mut Vec<Diagnostic>,
 ) -> HeaderMap {

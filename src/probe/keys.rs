@@ -47,6 +47,10 @@ pub enum KeyKind {
     StringTable,
     /// One of a fixed set of strings.
     Choice(&'static [&'static str]),
+    /// A table of keys of different kinds: `memory = { pid = 1234, every = "10s" }`.
+    Table,
+    /// An array of tables: `stages = [{ … }, …]`, `[[check.request]]`.
+    TableList,
 }
 
 /// Reads a duration key such as `timeout = "5s"`.

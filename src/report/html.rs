@@ -87,6 +87,7 @@ pub fn render(view: &GateView<'_>, extra: &[Histogram]) -> String {
             histogram(&mut out, check, buckets);
         }
     }
+    super::timeline::draw(&mut out, view);
     items(&mut out, view);
     out.push_str("<p class=\"mute\">Made by golive.</p>\n</body>\n</html>\n");
     out

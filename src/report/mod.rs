@@ -9,6 +9,7 @@ pub mod html;
 pub mod junit;
 pub mod markdown;
 pub mod status;
+pub mod timeline;
 
 /// `1 check`, `2 checks`: a count with its noun in the right number.
 pub fn count(n: usize, one: &str, many: &str) -> String {

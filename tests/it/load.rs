@@ -331,8 +331,8 @@ fn a_load_check_needs_exactly_one_bound() {
     assert!(none[0].message.contains("needs a bound"), "{none:?}");
     let both = errors("url = \"http://127.0.0.1:1/\"\nduration = \"1s\"\nrequests = 5");
     assert!(both[0].message.contains("not both"), "{both:?}");
-    let long = errors("url = \"http://127.0.0.1:1/\"\nduration = \"2h\"");
-    assert!(long[0].message.contains("at most 1h"), "{long:?}");
+    let long = errors("url = \"http://127.0.0.1:1/\"\nduration = \"25h\"");
+    assert!(long[0].message.contains("at most"), "{long:?}");
     let zero = errors("url = \"http://127.0.0.1:1/\"\nrequests = 0\nconnections = 0");
     assert_eq!(zero.len(), 2, "{zero:?}");
 }

@@ -8,6 +8,7 @@ mod agree;
 mod fixtures;
 mod gate;
 mod load;
+mod load_shapes;
 mod outputs;
 mod people;
 mod pipes;

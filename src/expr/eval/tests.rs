@@ -478,3 +478,23 @@ fn verdict_accessors() {
     assert_eq!(invalid("y").message(), Some("y"));
     assert!(!invalid("y").is_pass());
 }
+
+#[test]
+fn selected_metrics_and_memory_slopes_evaluate() {
+    let mut observed = Observations::new();
+    observed.insert("p95[login]", Duration::from_millis(150));
+    observed.insert("memory.slope", Value::BytesPerHour(12_000_000.0));
+    assert_eq!(check("p95[login] < 200ms", &observed), Verdict::Pass);
+    assert!(
+        matches!(check("p95[cart] < 200ms", &observed), Verdict::Fail(m) if m.contains("`p95[cart]` not observed"))
+    );
+    assert_eq!(
+        check("memory.slope < 10MB/h", &observed),
+        fail("memory.slope 12MB/h > 10MB/h")
+    );
+    assert_eq!(check("memory.slope < 200KB/s", &observed), Verdict::Pass);
+    assert_eq!(
+        check("memory.slope < 10MB", &observed),
+        invalid("`memory.slope` is a size per time, but `10MB` is a size")
+    );
+}

@@ -391,7 +391,11 @@ fn error_metric_paths() {
         error("json.items[0 == 1"),
         "missing `]`; close the bracket, e.g. `json.items[0]`\n  | json.items[0 == 1\n  |           ^^"
     );
-    assert!(error("json[x] == 1").starts_with("expected an index or a quoted name after `[`"));
+    assert!(
+        error("json[-x] == 1").starts_with("expected an index, a name or a quoted name after `[`")
+    );
+    // A bare name is a selector now (`p95[login]`).
+    assert!(Condition::parse("json[x] == 1").is_ok());
     assert!(error("json[99999999999999999999999] == 1").starts_with("index `9"));
 }
 
@@ -513,4 +517,35 @@ fn duration_settings_use_the_same_units() {
     ] {
         assert_eq!(parse_duration(bad), None, "{bad}");
     }
+}
+
+#[test]
+fn a_bare_name_in_brackets_selects_a_member_of_a_metric_family() {
+    let condition = parse("p95[login] < 200ms");
+    assert_eq!(
+        condition.metric().segments(),
+        [key("p95"), Segment::Selector("login".to_owned())]
+    );
+    assert_eq!(condition.metric().selector(), Some("login"));
+    assert_eq!(condition.spans().metric, Span::new(0, 10));
+    assert_eq!(condition.to_string(), "p95[login] < 200ms");
+    assert_eq!(parse("p95[\"login\"] < 1s").metric().selector(), None);
+    assert!(error("p95[ login] < 1s").contains("expected an index, a name"));
+    assert!(error("p95[login < 1s").contains("missing `]`"));
+}
+
+#[test]
+fn sizes_per_time_read_with_their_units_and_sign() {
+    assert_eq!(
+        value("memory.slope < 10MB/h"),
+        Literal::ByteRate(10_000_000, ByteUnit::MB, DurationUnit::Hours)
+    );
+    assert_eq!(
+        value("memory.slope > -1.5KiB/s"),
+        Literal::ByteRate(-1536, ByteUnit::KiB, DurationUnit::Seconds)
+    );
+    assert_eq!(parse("m < 10MB/h").to_string(), "m < 10MB/h");
+    assert_eq!(parse("m > -1.5KiB/s").to_string(), "m > -1.5KiB/s");
+    assert!(error("m < 10MB/week").contains("unknown unit `MB/week`"));
+    assert!(error("m < 10/h").contains("unknown unit `/h`"));
 }
