@@ -9,6 +9,7 @@ pub mod diagnostic;
 pub mod engine;
 pub mod expr;
 pub mod load;
+pub mod monitor;
 pub mod probe;
 pub mod report;
 pub mod store;

@@ -48,6 +48,10 @@ pub struct Config {
     pub defaults: Fields,
     /// Every `[[check]]`, in file order.
     pub checks: Vec<Fields>,
+    /// Every `[[notifier]]` (`golive watch`'s alert receivers).
+    pub notifiers: Vec<Fields>,
+    /// Every `[[trigger]]` (rollback criteria `golive watch` evaluates).
+    pub triggers: Vec<Fields>,
     /// `[roles."NAME"]`: the keys pinned to each approver role (read by `store::sign`).
     pub roles: Fields,
 }
@@ -246,31 +250,10 @@ pub fn parse(text: &str) -> Result<Config, Vec<Diagnostic>> {
             Fields::default()
         }
     };
-    let mut checks = Vec::new();
-    match root.take("check") {
-        None => {}
-        Some(Spanned {
-            value: RawValue::Array(tables),
-            ..
-        }) => {
-            for table in tables {
-                match table.value {
-                    RawValue::Table(fields) => checks.push(fields),
-                    other => errors.push(
-                        Diagnostic::new(
-                            table.span,
-                            format!("each check must be a table, not {}", other.kind()),
-                        )
-                        .with_hint("write each check as a `[[check]]` section"),
-                    ),
-                }
-            }
-        }
-        Some(other) => errors.push(
-            wrong_kind("check", &other, "an array of tables")
-                .with_hint("write each check as a `[[check]]` section"),
-        ),
-    }
+    let checks = tables(&mut root, "check", &mut errors);
+    // Read by `golive watch`: where alerts go, and the rollback criteria it evaluates.
+    let notifiers = tables(&mut root, "notifier", &mut errors);
+    let triggers = tables(&mut root, "trigger", &mut errors);
     let roles =
         match root.take("roles") {
             None => Fields::default(),
@@ -285,16 +268,51 @@ pub fn parse(text: &str) -> Result<Config, Vec<Diagnostic>> {
                 Fields::default()
             }
         };
-    errors.extend(root.unknown_keys("at the top level", &["check", "defaults", "roles"]));
+    errors.extend(root.unknown_keys(
+        "at the top level",
+        &["check", "defaults", "notifier", "trigger", "roles"],
+    ));
     if errors.is_empty() {
         Ok(Config {
             defaults,
             checks,
+            notifiers,
+            triggers,
             roles,
         })
     } else {
         Err(errors)
     }
+}
+
+/// Every `[[key]]` table, in file order.
+fn tables(root: &mut Fields, key: &str, errors: &mut Vec<Diagnostic>) -> Vec<Fields> {
+    let mut found = Vec::new();
+    match root.take(key) {
+        None => {}
+        Some(Spanned {
+            value: RawValue::Array(tables),
+            ..
+        }) => {
+            for table in tables {
+                match table.value {
+                    RawValue::Table(fields) => found.push(fields),
+                    other => errors.push(
+                        Diagnostic::new(
+                            table.span,
+                            format!("each {key} must be a table, not {}", other.kind()),
+                        )
+                        .with_hint(format!("write each {key} as a `[[{key}]]` section")),
+                    ),
+                }
+            }
+        }
+        Some(other) => errors.push(
+            wrong_kind(key, &other, "an array of tables")
+                .with_hint(format!("write each {key} as a `[[{key}]]` section")),
+        ),
+    }
+    found
 }
 
 /// Whether the text breaks TOML's grammar. The parser checks the grammar of the whole file

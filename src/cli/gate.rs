@@ -57,6 +57,9 @@ pub(super) fn gate(file: &Path, sources: Sources<'_>, format: Format) -> anyhow:
         Items::Required,
     )?;
     with_view(file, &inputs, |view| {
+        if view.decision.go && inputs.state.went_live.is_none() {
+            record_go(file, sources.store)?;
+        }
         match format {
             Format::Json => super::print_json(&GateJson::new(view))?,
             Format::Table => {
@@ -79,6 +82,28 @@ pub(super) fn gate(file: &Path, sources: Sources<'_>, format: Format) -> anyhow:
             Outcome::Findings
         })
     })
+}
+
+/// The first GO starts hypercare: post-go-live items are due from here. Recorded only in a
+/// store that exists: a gate in a read-only checkout without one writes nothing.
+fn record_go(file: &Path, store: &StoreArgs) -> anyhow::Result<()> {
+    let exists = match (&store.store, crate::store::Location::beside(file)) {
+        (Some(_), _) => true,
+        (None, crate::store::Location::Sqlite(path)) => path.exists(),
+        (None, _) => true,
+    };
+    if !exists {
+        return Ok(());
+    }
+    let opened = super::store::Opened::open(file, store)?;
+    opened.append(vec![crate::store::event::NewEvent {
+        checklist: opened.key.clone(),
+        kind: crate::store::event::Kind::Golive,
+        item: None,
+        actor: super::store::actor(None, file),
+        payload: serde_json::json!({ "decision": "go" }),
+    }])?;
+    Ok(())
 }
 
 fn append(path: &Path, text: &str) -> std::io::Result<()> {

@@ -13,6 +13,7 @@ mod status;
 mod store;
 mod tick;
 mod view;
+mod watch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -266,6 +267,63 @@ with captures, and the target's memory over a soak, are set in golive.toml (prob
         after_help = "Examples:\n  golive load http://127.0.0.1:8080/ --duration 10s --users 50\n  golive load https://api.example.test/health -n 10000 --rate 500 --expect 'p99 < 300ms'\n  golive load https://api.example.test/ --stage 30s:100 --stage 2m:100 --stage 10s:1000\n  golive load http://127.0.0.1:8080/ -z 5s --format json | jq .latency_ms\n\nExit codes: 0 every condition held, 1 one failed, 2 usage or setup error. Without --expect the\nconditions are the load probe's defaults, requests > 0 and error_rate == 0%, so a test whose\nevery request failed exits 1. A closed pipe (| head) never changes the exit code."
     )]
     Load(load::Args),
+    /// Run the monitors of golive.toml after go-live: levels, alerts, a status server
+    #[command(
+        long_about = "Run every monitor of golive.toml (checks with `every`, `cron`, `warn`, `crit` or \
+`row`, and checks on post-go-live items) on its schedule. Each result is OK, WARN, CRIT or UNKNOWN \
+from the check's `expect` and `crit` (CRIT) and `warn` (WARN) conditions, windowed ones included \
+(`p95(latency, 10m) < 300ms`, `availability(1h) >= 99.9%`); a level changes after \
+`failures_before_alert` / `successes_before_resolve` results in a row. Changes raise alerts to the \
+`[[notifier]]`s (webhook, slack, email, pagerduty, alertmanager), repeated every `repeat` while \
+open, with a resolution notice; `[[trigger]]`s (rollback criteria) raise a CRIT alert and may run \
+a bounded `action`. Levels, incidents, silences and deliveries are in the store, so a restart \
+neither repeats an alert nor forgets a resolution. Editing the checklist or golive.toml reloads \
+them. One watch per checklist: a second one refuses to start.",
+        after_help = "Examples:\n  golive watch launch.md\n  golive watch launch.md --listen 127.0.0.1:9109   # /, /api/status, /metrics\n  golive silence launch.md api --for 2h --reason \"planned maintenance CHG-7\"\n\nStops on Ctrl-C or SIGTERM (exit 0). Exit 2 for configuration errors or when another watch runs."
+    )]
+    Watch {
+        /// The checklist's Markdown file
+        file: PathBuf,
+        /// The configuration (default: golive.toml beside FILE)
+        #[arg(long, value_name = "PATH")]
+        config: Option<PathBuf>,
+        /// Serve the status page, /api/status and /metrics on this address (port 0: any free port)
+        #[arg(long, value_name = "ADDR:PORT")]
+        listen: Option<std::net::SocketAddr>,
+        /// How many probes run at once
+        #[arg(long, short = 'j', default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..))]
+        jobs: u16,
+        /// Stop after this long (e.g. 10m); default: until Ctrl-C or SIGTERM
+        #[arg(long = "for", value_name = "DURATION", value_parser = watch::parse_for)]
+        run_for: Option<std::time::Duration>,
+        #[command(flatten)]
+        store: store::StoreArgs,
+    },
+    /// Silence a monitor's alerts for a while (a maintenance window), recorded in the audit log
+    #[command(
+        after_help = "Example:\n  golive silence launch.md api --for 2h --reason \"database upgrade CHG-7\"\n\nMONITOR is a monitor's name, `trigger:NAME` for a trigger, or `*` for all. Changes are still \
+recorded while silenced; an incident still open when the silence ends is sent then."
+    )]
+    Silence {
+        /// The checklist's Markdown file
+        file: PathBuf,
+        /// The monitor's name (`*` for all)
+        monitor: String,
+        /// How long (e.g. 30m, 2h, 1d)
+        #[arg(long = "for", value_name = "DURATION", value_parser = watch::parse_for)]
+        duration: std::time::Duration,
+        /// Why (goes in the audit log)
+        #[arg(long)]
+        reason: String,
+        /// Who is silencing (default: git's user.name, else $USER)
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+        /// The configuration (default: golive.toml beside FILE)
+        #[arg(long, value_name = "PATH")]
+        config: Option<PathBuf>,
+        #[command(flatten)]
+        store: store::StoreArgs,
+    },
     /// Report problems in the checklist: duplicate titles, missing owners, empty sections, unreadable lines
     #[command(after_help = "Exits 1 when there is any finding, so it can gate a pull request.")]
     Lint {
@@ -473,6 +531,38 @@ fn dispatch(command: Command) -> anyhow::Result<Outcome> {
                 },
         } => audit::log(&file, &store, format, all),
         Command::Lint { file, format } => lint::run(&file, format),
+        Command::Watch {
+            file,
+            config,
+            listen,
+            jobs,
+            run_for,
+            store,
+        } => watch::run(watch::Options {
+            file,
+            config,
+            listen,
+            jobs: usize::from(jobs),
+            duration: run_for,
+            store,
+        }),
+        Command::Silence {
+            file,
+            monitor,
+            duration,
+            reason,
+            by,
+            config,
+            store,
+        } => watch::silence(watch::Silence {
+            file,
+            monitor,
+            duration,
+            reason,
+            by,
+            config,
+            store,
+        }),
         Command::Load(args) => load::run(args),
         Command::Check {
             file,

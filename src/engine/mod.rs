@@ -6,8 +6,10 @@
 
 pub mod plan;
 pub mod run;
+pub mod schedule;
 pub mod schema;
 pub mod secrets;
+pub mod watch;
 
 use std::collections::{HashMap, HashSet};
 

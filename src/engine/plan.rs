@@ -6,6 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::secrets::{Secrets, Source};
+use super::watch::{WATCH_KEYS, Watch};
 use crate::checklist::Checklist;
 use crate::checklist::toml::{self, Fields, Spanned};
 use crate::diagnostic::{Diagnostic, did_you_mean};
@@ -88,6 +89,8 @@ pub struct Check {
     pub after: Vec<usize>,
     /// Line of the `[[check]]` header in `golive.toml`.
     pub line: usize,
+    /// How `golive watch` runs it (schedule, levels, alerts).
+    pub watch: Watch,
 }
 
 /// The validated checks and the secrets their configuration referenced.
@@ -211,6 +214,7 @@ fn draft(known: &Items<'_>, fields: &mut Fields, errors: &mut Vec<Diagnostic>) -
     let retries = take_or_report(fields.integer("retries"), errors).flatten();
     let after = take_or_report(fields.strings("after"), errors).unwrap_or_default();
     let probe = probe?;
+    let watch = super::watch::take(fields, &probe.value, errors);
     let spec = match Spec::from_fields(&probe, fields) {
         Ok(spec) => Some(spec),
         Err(diagnostics) => {
@@ -218,7 +222,11 @@ fn draft(known: &Items<'_>, fields: &mut Fields, errors: &mut Vec<Diagnostic>) -
             None
         }
     };
-    let mut known: Vec<&str> = COMMON_KEYS.iter().map(|key| key.name).collect();
+    let mut known: Vec<&str> = COMMON_KEYS
+        .iter()
+        .chain(WATCH_KEYS)
+        .map(|key| key.name)
+        .collect();
     if let Some(doc) = probe::doc(&probe.value) {
         known.extend(doc.key_names());
         errors.extend(
@@ -252,6 +260,7 @@ fn draft(known: &Items<'_>, fields: &mut Fields, errors: &mut Vec<Diagnostic>) -
             interval: DEFAULT_INTERVAL,
             after: Vec::new(),
             line: 0,
+            watch,
         },
         name,
         after,
@@ -389,7 +398,7 @@ fn condition(
 }
 
 /// `header.NAME` and `json.PATH` in a probe's metric list stand for any name below them.
-fn metric_known(doc: &probe::ProbeDoc, metric: &str) -> bool {
+pub(super) fn metric_known(doc: &probe::ProbeDoc, metric: &str) -> bool {
     doc.metrics
         .iter()
         .any(|(name, _)| match name.strip_suffix("[NAME]") {

@@ -88,7 +88,7 @@ pub async fn run(
     (checks, results)
 }
 
-async fn run_check(
+pub async fn run_check(
     index: usize,
     check: &Check,
     context: &Context,

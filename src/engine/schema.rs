@@ -4,6 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use super::plan::COMMON_KEYS;
+use super::watch::WATCH_KEYS;
 use crate::probe::{KeyDoc, KeyKind, PROBES};
 
 pub fn schema() -> Value {
@@ -11,7 +12,7 @@ pub fn schema() -> Value {
         .iter()
         .map(|probe| {
             let mut properties = Map::new();
-            for key in COMMON_KEYS.iter().chain(probe.keys) {
+            for key in COMMON_KEYS.iter().chain(WATCH_KEYS).chain(probe.keys) {
                 properties.insert(key.name.to_string(), key_schema(key));
             }
             properties.insert("probe".to_string(), json!({"const": probe.name, "description": probe.summary}));
@@ -54,6 +55,48 @@ pub fn schema() -> Value {
                 "description": "one entry per [[check]]",
                 "type": "array",
                 "items": {"oneOf": checks},
+            },
+            "notifier": {
+                "description": "where `golive watch` sends alerts: one entry per [[notifier]]",
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["type"],
+                    "properties": {
+                        "name": {"type": "string", "description": "what monitors' `notify` refers to (default: the type)"},
+                        "type": {"enum": ["webhook", "slack", "email", "pagerduty", "alertmanager"]},
+                        "timeout": {"type": "string", "description": "per attempt (default 10s)"},
+                        "retries": {"type": "integer", "minimum": 0, "maximum": 10, "description": "attempts after the first (default 2)"},
+                        "url": {"type": "string", "description": "webhook, slack, alertmanager (base URL); pagerduty (default: PagerDuty's Events v2 endpoint)"},
+                        "headers": {"type": "object", "additionalProperties": {"type": "string"}, "description": "webhook only"},
+                        "routing_key": {"type": "string", "description": "pagerduty: the integration key"},
+                        "smtp": {"type": "string", "description": "email: host:port"},
+                        "tls": {"enum": ["starttls", "tls", "none"], "description": "email (default starttls)"},
+                        "from": {"type": "string"},
+                        "to": {"type": "array", "items": {"type": "string"}},
+                        "username": {"type": "string"},
+                        "password": {"type": "string", "description": "write ${env:NAME} or ${file:PATH}"},
+                    },
+                    "additionalProperties": false,
+                },
+            },
+            "trigger": {
+                "description": "rollback criteria `golive watch` evaluates: one entry per [[trigger]]",
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["monitor", "when"],
+                    "properties": {
+                        "name": {"type": "string"},
+                        "item": {"type": "string", "description": "the criterion's item id; its title names the alert"},
+                        "monitor": {"type": "string", "description": "the monitor (check name) whose results it reads"},
+                        "when": {"description": "conditions that must never all hold, windowed ones allowed", "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+                        "action": {"type": "string", "description": "a command (sh -c) run once each time the criterion starts to hold"},
+                        "timeout": {"type": "string", "description": "the action's limit (default 60s)"},
+                        "notify": {"type": "array", "items": {"type": "string"}},
+                    },
+                    "additionalProperties": false,
+                },
             },
             "roles": {
                 "description": "keys pinned to approver roles: an approval for a role listed here counts only when signed by one of its keys (`golive approve --sign`). Role names match the checklist's sign-offs without case, accents or extra spaces.",

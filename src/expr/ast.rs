@@ -63,6 +63,14 @@ impl Metric {
         }
     }
 
+    /// A metric that names a computed value, such as `p95(latency, 10m)`: shown and looked
+    /// up as written, whatever characters it has.
+    pub(super) fn computed(name: String) -> Metric {
+        Metric {
+            segments: vec![Segment::Key(name)],
+        }
+    }
+
     pub fn segments(&self) -> &[Segment] {
         &self.segments
     }

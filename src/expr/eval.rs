@@ -113,6 +113,13 @@ fn normalize(mut name: String) -> String {
     name
 }
 
+impl Observations {
+    /// The value at `metric`'s path (walking JSON below it), if it was observed.
+    pub fn find(&self, metric: &Metric) -> Option<Value> {
+        lookup(self, metric).ok().map(Cow::into_owned)
+    }
+}
+
 impl Condition {
     /// Checks the condition against `observed`. A metric that was not observed fails the
     /// condition (`exists` aside); it never panics.

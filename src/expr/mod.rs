@@ -44,6 +44,11 @@
 //! [`Value::Json`]; `json.PATH` walks it at evaluation, so `json.data.items[0].id` needs no
 //! flattening, and a miss says where the walk stopped.
 //!
+//! # Windowed conditions
+//!
+//! Monitors' `warn` and `crit` also take [`Rule`]s over a window of recent results:
+//! `p95(latency, 10m) < 300ms`, `avg(…)`, `min(…)`, `max(…)`, `availability(1h) >= 99.9%`.
+//!
 //! [`parse_duration`] reads duration settings (`timeout = "5s"`) with the same units.
 
 mod ast;
@@ -53,6 +58,7 @@ mod eval;
 mod parse;
 mod units;
 mod value;
+mod window;
 
 #[cfg(test)]
 mod props;
@@ -63,3 +69,4 @@ pub use eval::{Observations, Verdict};
 pub use parse::parse_duration;
 pub use units::{ByteUnit, DurationUnit};
 pub use value::{Value, Version};
+pub use window::{Aggregate, Rule, Windowed};

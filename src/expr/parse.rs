@@ -174,7 +174,7 @@ fn example(op: Op) -> &'static str {
 
 /// How a value was written, for hints about what follows it.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Written {
+pub(super) enum Written {
     Quoted,
     Bare,
     Numeric,
@@ -184,31 +184,31 @@ fn is_op_char(c: char) -> bool {
     matches!(c, '=' | '!' | '<' | '>' | '~' | '≥' | '≤' | '≠')
 }
 
-struct Parser<'a> {
-    text: &'a str,
-    pos: usize,
+pub(super) struct Parser<'a> {
+    pub(super) text: &'a str,
+    pub(super) pos: usize,
 }
 
 impl<'a> Parser<'a> {
-    fn peek(&self) -> Option<char> {
+    pub(super) fn peek(&self) -> Option<char> {
         self.text[self.pos..].chars().next()
     }
 
-    fn bump(&mut self) -> Option<char> {
+    pub(super) fn bump(&mut self) -> Option<char> {
         let c = self.peek()?;
         self.pos += c.len_utf8();
         Some(c)
     }
 
-    fn at_end(&self) -> bool {
+    pub(super) fn at_end(&self) -> bool {
         self.pos >= self.text.len()
     }
 
-    fn skip_whitespace(&mut self) {
+    pub(super) fn skip_whitespace(&mut self) {
         self.eat_while(char::is_whitespace);
     }
 
-    fn eat_while(&mut self, keep: impl Fn(char) -> bool) -> &'a str {
+    pub(super) fn eat_while(&mut self, keep: impl Fn(char) -> bool) -> &'a str {
         let start = self.pos;
         while self.peek().is_some_and(&keep) {
             self.bump();
@@ -221,11 +221,16 @@ impl<'a> Parser<'a> {
         Span::new(self.pos, self.pos + self.peek().map_or(0, char::len_utf8))
     }
 
-    fn error(&self, span: Span, message: impl Into<String>, hint: Option<String>) -> ParseError {
+    pub(super) fn error(
+        &self,
+        span: Span,
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) -> ParseError {
         ParseError::new(self.text, span, message.into(), hint)
     }
 
-    fn metric(&mut self) -> Result<(Metric, Span), ParseError> {
+    pub(super) fn metric(&mut self) -> Result<(Metric, Span), ParseError> {
         let start = self.pos;
         match self.peek() {
             Some(c) if c.is_ascii_alphabetic() || c == '_' => {}
@@ -328,7 +333,7 @@ impl<'a> Parser<'a> {
         Ok((metric, span))
     }
 
-    fn op(&mut self, metric: &Metric) -> Result<(Op, Span), ParseError> {
+    pub(super) fn op(&mut self, metric: &Metric) -> Result<(Op, Span), ParseError> {
         let start = self.pos;
         let Some(c) = self.peek() else {
             return Err(self.error(
@@ -402,7 +407,7 @@ impl<'a> Parser<'a> {
         ))
     }
 
-    fn literal(&mut self, op: Op) -> Result<(Literal, Span, Written), ParseError> {
+    pub(super) fn literal(&mut self, op: Op) -> Result<(Literal, Span, Written), ParseError> {
         let start = self.pos;
         match self.peek() {
             None => Err(self.error(
@@ -699,7 +704,7 @@ impl<'a> Parser<'a> {
     }
 
     /// After the condition only whitespace may follow.
-    fn end(&mut self, op: Op, value: Option<(Span, Written)>) -> Result<(), ParseError> {
+    pub(super) fn end(&mut self, op: Op, value: Option<(Span, Written)>) -> Result<(), ParseError> {
         self.skip_whitespace();
         if self.at_end() {
             return Ok(());

@@ -27,6 +27,21 @@ pub enum Kind {
     Na,
     /// A role's GO or NO-GO; payload `{role, decision, comment, signed_at, signature}`.
     Approve,
+    /// `golive gate` decided GO; payload `{decision}`. Hypercare counts from the first.
+    Golive,
+    /// A monitor changed level; payload `{monitor, from, to, reasons}`.
+    Transition,
+    /// An alert opened, changed level, was repeated or resolved; payload `{monitor, incident,
+    /// state, level, summary, criterion}`. `incident` is the seq of the event that opened it.
+    Alert,
+    /// An alert notice reached (or could not reach) a notifier; payload `{alert, incident,
+    /// notifier, ok, error, attempts}`. `alert` is the seq of the alert event delivered.
+    Delivery,
+    /// A monitor (or `*`, all) is silenced until a time; payload `{monitor, until, reason}`.
+    Silence,
+    /// A trigger's configured action ran; payload `{trigger, command, exit_code, output,
+    /// duration_ms, timed_out}`.
+    Action,
 }
 
 impl Kind {
@@ -39,6 +54,12 @@ impl Kind {
             Kind::Waive => "waive",
             Kind::Na => "na",
             Kind::Approve => "approve",
+            Kind::Golive => "golive",
+            Kind::Transition => "transition",
+            Kind::Alert => "alert",
+            Kind::Delivery => "delivery",
+            Kind::Silence => "silence",
+            Kind::Action => "action",
         }
     }
 
@@ -51,6 +72,12 @@ impl Kind {
             Kind::Waive,
             Kind::Na,
             Kind::Approve,
+            Kind::Golive,
+            Kind::Transition,
+            Kind::Alert,
+            Kind::Delivery,
+            Kind::Silence,
+            Kind::Action,
         ]
         .into_iter()
         .find(|kind| kind.as_str() == text)

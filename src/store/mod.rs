@@ -6,6 +6,7 @@
 
 pub mod event;
 mod location;
+pub mod monitor;
 mod postgres;
 pub mod sign;
 mod sqlite;

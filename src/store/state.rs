@@ -141,6 +141,8 @@ pub struct State {
     pub imported_sha256: Option<String>,
     /// Events that could not be read (unknown kind, malformed payload): never silently lost.
     pub unreadable: Vec<i64>,
+    /// When `gate` first decided GO: hypercare counts from here.
+    pub went_live: Option<String>,
 }
 
 impl State {
@@ -291,6 +293,13 @@ impl State {
                     stamp,
                 });
             }
+            Kind::Golive => {
+                if self.went_live.is_none() {
+                    self.went_live = Some(event.at.clone());
+                }
+            }
+            // The monitor's own events: `monitor::history` folds them.
+            Kind::Transition | Kind::Alert | Kind::Delivery | Kind::Silence | Kind::Action => {}
         }
         Some(())
     }

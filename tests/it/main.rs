@@ -24,3 +24,8 @@ mod store;
 mod support;
 mod tick;
 mod trust;
+mod watch;
+mod watch_checklist;
+mod watch_drill;
+mod watch_receivers;
+mod watch_support;

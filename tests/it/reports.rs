@@ -363,7 +363,7 @@ fn chromium() -> PathBuf {
 }
 
 /// The DOM Chromium builds from `file`, serialised.
-fn dump_dom(file: &Path, profile: &Path) -> String {
+pub(crate) fn dump_dom(file: &Path, profile: &Path) -> String {
     let out_path = profile.with_extension("dom");
     let out = std::fs::File::create(&out_path).unwrap();
     let mut child = Command::new(chromium())
@@ -401,7 +401,7 @@ fn dump_dom(file: &Path, profile: &Path) -> String {
 }
 
 /// The text a person sees: tags dropped, entities decoded, whitespace collapsed.
-fn visible_text(dom: &str) -> String {
+pub(crate) fn visible_text(dom: &str) -> String {
     let body = dom.split("<body>").nth(1).unwrap_or(dom);
     let mut text = String::new();
     let mut in_tag = false;
