@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod agree;
+mod edits;
 mod fixtures;
 mod gate;
 mod load;
