@@ -124,7 +124,18 @@ fn write_atomically_checked(
     let mut temp = tempfile::Builder::new()
         .prefix(".golive-")
         .tempfile_in(dir)
-        .with_context(|| format!("cannot create a temporary file in `{}`", dir.display()))?;
+        .map_err(|error| {
+            let why = if error.kind() == ErrorKind::PermissionDenied {
+                "permission denied: golive replaces the file by writing its new version beside \
+                 it, so the folder must be writable by this user"
+            } else {
+                "cannot create a temporary file there"
+            };
+            anyhow::anyhow!(
+                "`{shown}`: not changed: {why} (`{}`: {error})",
+                dir.display()
+            )
+        })?;
     temp.write_all(bytes)
         .and_then(|()| temp.as_file().sync_all())
         .with_context(|| format!("cannot write a temporary file in `{}`", dir.display()))?;

@@ -18,6 +18,7 @@ mod probe_http;
 mod probe_local;
 mod probe_tls;
 mod props;
+mod readonly;
 mod reports;
 mod secrets;
 mod seeds;
