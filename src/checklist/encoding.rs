@@ -74,7 +74,7 @@ impl Decoded {
 /// UTF-8, anything else is read as Windows-1252, where every byte is exactly one char.
 pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     // Checked before NULs: UTF-16 text is full of them but deserves a more helpful message.
-    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") || is_bomless_utf16(bytes) {
         return Err(DecodeError::Utf16);
     }
     if bytes.iter().take(BINARY_SNIFF_LEN).any(|&b| b == 0) {
@@ -109,6 +109,26 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
         crlf,
         extra,
     })
+}
+
+/// UTF-16 written without a BOM (PowerShell's `Out-File -Encoding Unicode` on some systems,
+/// many converters): Markdown is mostly ASCII, which UTF-16 stores as a NUL beside each byte,
+/// so NULs fill one of the two alternate byte positions and not the other. A binary file's
+/// NULs fall on both.
+fn is_bomless_utf16(bytes: &[u8]) -> bool {
+    let sample = &bytes[..bytes.len().min(BINARY_SNIFF_LEN) & !1];
+    let pairs = sample.len() / 2;
+    if pairs < 2 {
+        return false;
+    }
+    let (mut even, mut odd) = (0, 0);
+    for pair in sample.chunks_exact(2) {
+        even += usize::from(pair[0] == 0);
+        odd += usize::from(pair[1] == 0);
+    }
+    let (many, few) = (even.max(odd), even.min(odd));
+    // Mostly ASCII in one position, (almost) never NUL in the other.
+    many * 10 >= pairs * 7 && few * 50 <= pairs
 }
 
 fn extra_bytes(text: &str) -> Vec<(usize, usize)> {
@@ -293,6 +313,17 @@ mod tests {
         assert_eq!(decode(b"# a\0b").err(), Some(DecodeError::Binary));
         assert_eq!(decode(b"\xFF\xFE#\0 \0").err(), Some(DecodeError::Utf16));
         assert_eq!(decode(b"\xFE\xFF\0#\0 ").err(), Some(DecodeError::Utf16));
+        let text = "# Launch\n- [ ] Sécurité validée\n";
+        let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        assert_eq!(decode(&le).err(), Some(DecodeError::Utf16));
+        assert_eq!(decode(&be).err(), Some(DecodeError::Utf16));
+        // NULs on both positions, or only a few: binary, as before.
+        assert_eq!(decode(b"\0\0\0\0ab\0\0").err(), Some(DecodeError::Binary));
+        assert_eq!(
+            decode(b"# L\n- [ ] a\0b\n").err(),
+            Some(DecodeError::Binary)
+        );
         assert!(
             DecodeError::Utf16
                 .to_string()

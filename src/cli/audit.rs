@@ -12,10 +12,14 @@ pub(super) fn verify(
     store: &StoreArgs,
     format: Format,
 ) -> anyhow::Result<Outcome> {
-    let opened = Opened::open(file, store)?;
-    let verification = opened
-        .runtime
-        .block_on(opened.store.verify_anchored(anchors))?;
+    // Reading: a missing checklist is an error (exit 2), and no store is created.
+    super::input::load(file)?;
+    let verification = match Opened::open_existing(file, store)? {
+        Some(opened) => opened
+            .runtime
+            .block_on(opened.store.verify_anchored(anchors))?,
+        None => crate::store::event::verify_anchored(&[], anchors),
+    };
     match format {
         Format::Json => super::print_json(&verification)?,
         Format::Table => match &verification.first_bad {
@@ -56,9 +60,14 @@ pub(super) fn log(
     format: Format,
     all: bool,
 ) -> anyhow::Result<Outcome> {
-    let opened = Opened::open(file, store)?;
-    let checklist = (!all).then_some(opened.key.as_str());
-    let events = opened.runtime.block_on(opened.store.events(checklist))?;
+    super::input::load(file)?;
+    let events = match Opened::open_existing(file, store)? {
+        Some(opened) => {
+            let checklist = (!all).then_some(opened.key.as_str());
+            opened.runtime.block_on(opened.store.events(checklist))?
+        }
+        None => Vec::new(),
+    };
     match format {
         Format::Json => super::print_json(&serde_json::json!({ "events": events }))?,
         Format::Table => {

@@ -26,6 +26,9 @@ pub(super) struct Options {
 }
 
 pub(super) fn run(options: Options) -> anyhow::Result<Outcome> {
+    // Held until the run's opening events are stored: the import recorded is the file as it
+    // is, not a version a concurrent `tick` has already replaced. Not held while checks run.
+    let lock = input::lock(&options.file)?;
     let mut loaded = input::load(&options.file)?;
     let config = options
         .config
@@ -84,6 +87,7 @@ pub(super) fn run(options: Options) -> anyhow::Result<Outcome> {
         payload: serde_json::json!({ "checks": total }),
     });
     let run_seq = opened.append(opening)?.last().map_or(0, |event| event.seq);
+    drop(lock);
     let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
     let writer = opened.runtime.spawn(record(opened.store.clone(), receiver));
     let progress: Arc<dyn Progress> = Arc::new(Recorder {

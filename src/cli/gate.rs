@@ -58,7 +58,12 @@ pub(super) fn gate(file: &Path, sources: Sources<'_>, format: Format) -> anyhow:
     )?;
     with_view(file, &inputs, |view| {
         if view.decision.go && inputs.state.went_live.is_none() {
-            record_go(file, sources.store)?;
+            // A gate in a read-only checkout still answers; only hypercare's start waits.
+            if let Err(error) = record_go(file, sources.store) {
+                eprintln!(
+                    "warning: the GO could not be recorded, so hypercare does not start yet: {error:#}"
+                );
+            }
         }
         match format {
             Format::Json => super::print_json(&GateJson::new(view))?,

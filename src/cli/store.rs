@@ -26,15 +26,10 @@ pub(super) struct Opened {
 }
 
 impl Opened {
+    /// Opens the store to record in, creating it (and `.golive/`) if needed.
     pub(super) fn open(file: &Path, args: &StoreArgs) -> anyhow::Result<Opened> {
-        let location = match &args.store {
-            Some(text) => Location::parse(text),
-            None => Location::beside(file),
-        };
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .context("cannot start the async runtime")?;
+        let location = location(file, args);
+        let runtime = runtime()?;
         let store = runtime
             .block_on(Store::open(&location))
             .with_context(|| format!("cannot open the store at `{}`", location.display()))?;
@@ -43,6 +38,21 @@ impl Opened {
             key: checklist_key(file),
             runtime,
         })
+    }
+
+    /// Opens the store to read only: `None` when there is none yet, and nothing is created
+    /// (see [`Store::open_existing`]). Read-only commands use this.
+    pub(super) fn open_existing(file: &Path, args: &StoreArgs) -> anyhow::Result<Option<Opened>> {
+        let location = location(file, args);
+        let runtime = runtime()?;
+        let store = runtime
+            .block_on(Store::open_existing(&location))
+            .with_context(|| format!("cannot read the store at `{}`", location.display()))?;
+        Ok(store.map(|store| Opened {
+            store,
+            key: checklist_key(file),
+            runtime,
+        }))
     }
 
     pub(super) fn append(&self, events: Vec<NewEvent>) -> anyhow::Result<Vec<Event>> {
@@ -83,6 +93,21 @@ impl Opened {
             }),
         }
     }
+}
+
+/// `--store`, else `.golive/state.db` beside the checklist.
+pub(super) fn location(file: &Path, args: &StoreArgs) -> Location {
+    match &args.store {
+        Some(text) => Location::parse(text),
+        None => Location::beside(file),
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
 }
 
 /// Who is acting: `--by`, else git's `user.name` where the checklist lives, else `$USER`.

@@ -15,6 +15,9 @@ pub(super) fn run(
     store: &StoreArgs,
 ) -> anyhow::Result<Outcome> {
     let shown = path.display();
+    // Held from the read to the recorded event: every tick reads the file as the one before
+    // left it, and the events are in the order of the writes.
+    let _lock = input::lock(path)?;
     let loaded = input::load(path)?;
     let item = tick::find_item(&loaded.checklist, query)
         .map_err(|error| anyhow::anyhow!("`{shown}`: {error}"))?;
@@ -50,7 +53,8 @@ pub(super) fn run(
         .import_if_changed(&loaded.bytes, items, &who)?
         .into_iter()
         .collect();
-    input::write_atomically(path, &edited)?;
+    // Only after the write: an event is stored only for a write that happened.
+    input::replace_if_unchanged(path, &loaded.bytes, &edited)?;
     events.push(NewEvent {
         checklist: opened.key.clone(),
         kind: Kind::Tick,

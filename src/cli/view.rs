@@ -71,7 +71,7 @@ pub(super) fn read(
         pins.files()
             .map(|key| (key.to_path_buf(), "a key pinned in its configuration")),
     );
-    let location = location(file, store);
+    let location = super::store::location(file, store);
     if let Location::Sqlite(path) = &location {
         for suffix in ["", "-wal", "-shm", "-journal"] {
             let mut name = path.as_os_str().to_owned();
@@ -79,7 +79,7 @@ pub(super) fn read(
             files.push((PathBuf::from(name), "the store's database"));
         }
     }
-    let (key, state, audit) = history(file, store, &location, anchors)?;
+    let (key, state, audit) = history(file, store, anchors)?;
     if !state.unreadable.is_empty() {
         eprintln!(
             "warning: {} in the store could not be read and {} ignored (seq {:?}); run `golive audit verify`",
@@ -102,30 +102,19 @@ pub(super) fn read(
     })
 }
 
-fn location(file: &Path, store: &StoreArgs) -> Location {
-    match &store.store {
-        Some(text) => Location::parse(text),
-        None => Location::beside(file),
-    }
-}
-
 /// The store's state for `file`, folded from the very events whose chain was verified. A
-/// SQLite store that does not exist is an empty history, and is not created: reading never
-/// writes. (The one place to switch to a read-only opener of the store.)
+/// store that does not exist is an empty history, and is not created: reading never writes,
+/// so a read-only checkout (or store) is read as it is.
 fn history(
     file: &Path,
     store: &StoreArgs,
-    location: &Location,
     anchors: &[Anchor],
 ) -> anyhow::Result<(String, State, Verification)> {
-    if let Location::Sqlite(path) = location
-        && !path.exists()
-    {
+    let Some(opened) = Opened::open_existing(file, store)? else {
         // No events: anchors, which name events, cannot hold.
         let audit = event::verify_anchored(&[], anchors);
         return Ok((checklist_key(file), State::default(), audit));
-    }
-    let opened = Opened::open(file, store)?;
+    };
     let (state, audit) = opened
         .runtime
         .block_on(opened.store.verified_state(&opened.key, anchors))?;

@@ -76,6 +76,25 @@ pub enum StoreError {
         location: String,
         cause: sqlx::Error,
     },
+    #[error(
+        "the store `{location}` cannot be written by this user (a read-only file, folder or \
+         file system): fix its permissions (SQLite also writes `-wal` and `-shm` files beside \
+         it, so the folder must be writable too), or record elsewhere with `--store PATH`"
+    )]
+    ReadOnly { location: String },
+    #[error(
+        "cannot open the store `{location}`: its folder is missing or this user may not read \
+         it; check the path and its permissions, or give another with `--store PATH`"
+    )]
+    CannotOpen { location: String },
+    #[error(
+        "`{location}` is not a readable golive store ({what}): restore it from a backup, or \
+         give another with `--store PATH`"
+    )]
+    NotAStore {
+        location: String,
+        what: &'static str,
+    },
     #[error("query failed on the database at `{location}`: {cause}")]
     Query {
         location: String,
@@ -108,6 +127,24 @@ impl Store {
             Location::Postgres(url) => Backend::Postgres(postgres::open(url, &shown).await?),
         };
         Ok(Store { backend, shown })
+    }
+
+    /// Opens an existing store for reading only: never creates a file or a table, never
+    /// migrates, never writes (so it works on a read-only file, folder or file system).
+    /// `None` when there is no store yet: a SQLite file that does not exist, or a PostgreSQL
+    /// database without golive's table. Nothing has been recorded there, so the history is
+    /// empty.
+    pub async fn open_existing(location: &Location) -> Result<Option<Store>, StoreError> {
+        let shown: Arc<str> = location.display().into();
+        let backend = match location {
+            Location::Sqlite(path) => sqlite::open_existing(path, &shown)
+                .await?
+                .map(Backend::Sqlite),
+            Location::Postgres(url) => postgres::open_existing(url, &shown)
+                .await?
+                .map(Backend::Postgres),
+        };
+        Ok(backend.map(|backend| Store { backend, shown }))
     }
 
     /// Appends events atomically, in order, extending the hash chain, and returns them as
@@ -249,7 +286,9 @@ impl Store {
 /// or every pooled connection in use) gets a message of its own.
 fn query_error(shown: &str, cause: sqlx::Error) -> StoreError {
     let location = shown.to_string();
-    if waited_too_long(&cause) {
+    if let Some(error) = sqlite::plain_error(&location, &cause) {
+        error
+    } else if waited_too_long(&cause) {
         StoreError::Busy { location, cause }
     } else {
         StoreError::Query { location, cause }
@@ -264,9 +303,14 @@ fn migrate_error(shown: &str, cause: MigrateError) -> StoreError {
         MigrateError::VersionMissing(_) | MigrateError::VersionMismatch(_) => {
             StoreError::Foreign { location, cause }
         }
-        MigrateError::Execute(cause) if waited_too_long(&cause) => {
-            StoreError::Busy { location, cause }
-        }
+        MigrateError::Execute(cause) => match sqlite::plain_error(&location, &cause) {
+            Some(error) => error,
+            None if waited_too_long(&cause) => StoreError::Busy { location, cause },
+            None => StoreError::Migrate {
+                location,
+                cause: MigrateError::Execute(cause),
+            },
+        },
         cause => StoreError::Migrate { location, cause },
     }
 }

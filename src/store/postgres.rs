@@ -69,6 +69,32 @@ pub(super) async fn open(url: &str, shown: &str) -> Result<PgPool, StoreError> {
     Ok(pool)
 }
 
+/// Connects to `url` without migrating; `None` when golive's table is not there (nothing was
+/// ever recorded). See [`Store::open_existing`](super::Store::open_existing).
+pub(super) async fn open_existing(url: &str, shown: &str) -> Result<Option<PgPool>, StoreError> {
+    let options = PgConnectOptions::from_str(url)
+        .map_err(|cause| StoreError::BadUrl {
+            url: shown.to_string(),
+            cause,
+        })?
+        .application_name("golive");
+    let connect_error = |cause| StoreError::Connect {
+        url: shown.to_string(),
+        cause,
+    };
+    let pool = PgPoolOptions::new()
+        .max_connections(4)
+        .acquire_timeout(CONNECT_TIMEOUT)
+        .connect_with(options)
+        .await
+        .map_err(connect_error)?;
+    let table: Option<String> = sqlx::query_scalar("SELECT to_regclass('events')::text")
+        .fetch_one(&pool)
+        .await
+        .map_err(|cause| super::query_error(shown, cause))?;
+    Ok(table.map(|_| pool))
+}
+
 /// See [`Store::append`](super::Store::append).
 pub(super) async fn append(
     pool: &PgPool,

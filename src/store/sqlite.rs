@@ -56,15 +56,25 @@ pub(super) async fn open(path: &Path, shown: &str) -> Result<SqlitePool, StoreEr
         .acquire_timeout(LOCK_TIMEOUT)
         .connect_with(options)
         .await
-        .map_err(|cause| StoreError::Open {
-            location: shown.to_string(),
-            cause,
-        })?;
+        .map_err(|cause| open_error(shown, cause))?;
     use_wal(&pool, shown).await?;
     let mut tx = pool
         .begin_with("BEGIN IMMEDIATE")
         .await
         .map_err(|cause| query_error(shown, cause))?;
+    // Tables but none of golive's bookkeeping: another application's database, which golive
+    // must not add its tables to.
+    let tables: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table'")
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(|cause| query_error(shown, cause))?;
+    if !tables.is_empty() && !tables.iter().any(|name| name == "_sqlx_migrations") {
+        return Err(StoreError::NotAStore {
+            location: shown.to_string(),
+            what: "it holds another application's tables",
+        });
+    }
     MIGRATOR
         .run_direct(&mut *tx)
         .await
@@ -73,6 +83,131 @@ pub(super) async fn open(path: &Path, shown: &str) -> Result<SqlitePool, StoreEr
         .await
         .map_err(|cause| query_error(shown, cause))?;
     Ok(pool)
+}
+
+/// Opens the database at `path` read-only, if it exists; see
+/// [`Store::open_existing`](super::Store::open_existing).
+///
+/// Reading a WAL database needs its `-shm` file: SQLite opens an existing one read-only, or
+/// creates it when the folder is writable. In a read-only folder where it does not exist
+/// (the last writer closed cleanly and removed it), the file is read as immutable instead:
+/// nobody can be writing to it there without that file, so there is nothing to miss.
+pub(super) async fn open_existing(
+    path: &Path,
+    shown: &str,
+) -> Result<Option<SqlitePool>, StoreError> {
+    if path.as_os_str().is_empty() {
+        return Err(StoreError::EmptyPath);
+    }
+    match std::fs::metadata(path) {
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Ok(meta) if meta.is_dir() => {
+            return Err(StoreError::NotAStore {
+                location: shown.to_string(),
+                what: "it is a directory",
+            });
+        }
+        _ => {}
+    }
+    let connect = |immutable: bool| {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .read_only(true)
+            .immutable(immutable)
+            .create_if_missing(false)
+            .busy_timeout(LOCK_TIMEOUT);
+        SqlitePoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(LOCK_TIMEOUT)
+            .connect_with(options)
+    };
+    let check = |pool: SqlitePool| async move {
+        let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations")
+            .fetch_all(&pool)
+            .await?;
+        Ok::<_, sqlx::Error>((pool, applied))
+    };
+    let first = match connect(false).await {
+        Ok(pool) => check(pool).await,
+        Err(error) => Err(error),
+    };
+    let (pool, applied) = match first {
+        Ok(found) => found,
+        Err(cause)
+            if code(&cause)
+                .is_some_and(|code| code == SQLITE_CANTOPEN || code == SQLITE_READONLY) =>
+        {
+            let pool = connect(true)
+                .await
+                .map_err(|cause| open_error(shown, cause))?;
+            check(pool)
+                .await
+                .map_err(|cause| open_error(shown, cause))?
+        }
+        Err(cause) => return Err(open_error(shown, cause)),
+    };
+    if let Some(unknown) = applied
+        .iter()
+        .find(|version| !MIGRATOR.iter().any(|known| known.version == **version))
+    {
+        return Err(StoreError::Foreign {
+            location: shown.to_string(),
+            cause: sqlx::migrate::MigrateError::VersionMissing(*unknown),
+        });
+    }
+    Ok(Some(pool))
+}
+
+const SQLITE_PERM: i32 = 3;
+const SQLITE_READONLY: i32 = 8;
+const SQLITE_CORRUPT: i32 = 11;
+const SQLITE_CANTOPEN: i32 = 14;
+const SQLITE_NOTADB: i32 = 26;
+
+/// SQLite's primary result code of a failed call, if it is one.
+fn code(error: &sqlx::Error) -> Option<i32> {
+    let sqlx::Error::Database(error) = error else {
+        return None;
+    };
+    error.try_downcast_ref::<SqliteError>()?;
+    error
+        .code()
+        .and_then(|code| code.parse::<i32>().ok())
+        .map(|code| code & 0xff)
+}
+
+/// The errors a person meets on a store they cannot use (permissions, not a database), as
+/// one line that says what to do, not as SQLite's `(code: 14) unable to open database file`.
+pub(super) fn plain_error(location: &str, error: &sqlx::Error) -> Option<StoreError> {
+    let location = location.to_string();
+    if let sqlx::Error::Database(database) = error
+        && database.message().contains("no such table")
+    {
+        return Some(StoreError::NotAStore {
+            location,
+            what: "it has no golive tables",
+        });
+    }
+    Some(match code(error)? {
+        SQLITE_READONLY | SQLITE_PERM => StoreError::ReadOnly { location },
+        SQLITE_CANTOPEN => StoreError::CannotOpen { location },
+        SQLITE_NOTADB => StoreError::NotAStore {
+            location,
+            what: "the file is not a SQLite database",
+        },
+        SQLITE_CORRUPT => StoreError::NotAStore {
+            location,
+            what: "the database file is corrupt",
+        },
+        _ => return None,
+    })
+}
+
+fn open_error(shown: &str, cause: sqlx::Error) -> StoreError {
+    plain_error(shown, &cause).unwrap_or_else(|| StoreError::Open {
+        location: shown.to_string(),
+        cause,
+    })
 }
 
 /// Puts the file in WAL mode, waiting (up to [`LOCK_TIMEOUT`]) while other processes hold it.
@@ -95,12 +230,7 @@ async fn use_wal(pool: &SqlitePool, shown: &str) -> Result<(), StoreError> {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
             Err(cause) if is_busy(&cause) => return Err(query_error(shown, cause)),
-            Err(cause) => {
-                return Err(StoreError::Open {
-                    location: shown.to_string(),
-                    cause,
-                });
-            }
+            Err(cause) => return Err(open_error(shown, cause)),
         }
     }
 }

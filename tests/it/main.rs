@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod agree;
+mod edits;
 mod fixtures;
 mod gate;
 mod load;
@@ -17,6 +18,7 @@ mod probe_http;
 mod probe_local;
 mod probe_tls;
 mod props;
+mod readonly;
 mod reports;
 mod secrets;
 mod seeds;
