@@ -108,7 +108,14 @@ pub(crate) fn is_signoff_heading(heading: &str) -> bool {
     // "Processus d'Approval", "Approval workflow": how approvals work, not a sign-off list.
     if contains_any(
         &folded,
-        &["process", "prozess", "workflow", "procedure", "ablauf", "flow"],
+        &[
+            "process",
+            "prozess",
+            "workflow",
+            "procedure",
+            "ablauf",
+            "flow",
+        ],
     ) {
         return false;
     }
@@ -122,7 +129,18 @@ pub(crate) fn is_signoff_heading(heading: &str) -> bool {
             contains_any(part, SIGNOFF_WORDS)
                 || contains_any(
                     part,
-                    &["go-live", "go live", "golive", "launch", "release", "no-go", "go", "final", "mise en production", "required"],
+                    &[
+                        "go-live",
+                        "go live",
+                        "golive",
+                        "launch",
+                        "release",
+                        "no-go",
+                        "go",
+                        "final",
+                        "mise en production",
+                        "required",
+                    ],
                 )
         })
 }
@@ -158,9 +176,8 @@ pub(crate) fn is_conditional(text: &str) -> bool {
 }
 
 pub(crate) fn is_conditional_folded(folded: &str) -> bool {
-    let folded = folded;
     if contains_any(
-        &folded,
+        folded,
         &[
             "if applicable",
             "si applicable",
@@ -219,9 +236,18 @@ pub(crate) fn marked_blocking_folded(folded: &str, text: &str) -> bool {
         return true;
     }
     let lead = folded.trim_start();
-    ["p0 ", "p0:", "p1 ", "p1:", "blocker:", "bloquant :", "bloquant:", "must:"]
-        .iter()
-        .any(|marker| lead.starts_with(marker))
+    [
+        "p0 ",
+        "p0:",
+        "p1 ",
+        "p1:",
+        "blocker:",
+        "bloquant :",
+        "bloquant:",
+        "must:",
+    ]
+    .iter()
+    .any(|marker| lead.starts_with(marker))
         || text.contains('🔴')
         || text.split_whitespace().any(|word| word == "MUST")
 }
@@ -257,19 +283,55 @@ pub(crate) fn severity_of_priority(text: &str) -> Option<super::model::Severity>
         .collect();
     let has = |wanted: &[&str]| words.iter().any(|word| wanted.contains(word));
     if has(&[
-        "p0", "p1", "blocker", "blocking", "bloquant", "bloquante", "must", "obligatoire",
-        "critical", "critique", "kritisch", "mandatory", "pflicht", "blocker", "showstopper",
+        "p0",
+        "p1",
+        "blocker",
+        "blocking",
+        "bloquant",
+        "bloquante",
+        "must",
+        "obligatoire",
+        "critical",
+        "critique",
+        "kritisch",
+        "mandatory",
+        "pflicht",
+        "blocker",
+        "showstopper",
         "muss",
     ]) {
         Some(Severity::Blocking)
     } else if has(&[
-        "p3", "p4", "nice", "could", "optional", "optionnel", "low", "advisory", "recommended",
-        "recommande", "empfohlen", "kann", "faible", "niedrig",
+        "p3",
+        "p4",
+        "nice",
+        "could",
+        "optional",
+        "optionnel",
+        "low",
+        "advisory",
+        "recommended",
+        "recommande",
+        "empfohlen",
+        "kann",
+        "faible",
+        "niedrig",
+        "confort",
+        "komfort",
     ]) {
         Some(Severity::Advisory)
     } else if has(&[
-        "p2", "should", "important", "high", "medium", "required", "majeur", "hoch", "mittel",
-        "requis", "soll",
+        "p2",
+        "should",
+        "important",
+        "high",
+        "medium",
+        "required",
+        "majeur",
+        "hoch",
+        "mittel",
+        "requis",
+        "soll",
     ]) {
         Some(Severity::Required)
     } else {
@@ -384,7 +446,9 @@ pub(crate) fn signoff_row_role(title: &str) -> Option<String> {
         )
     };
     let role = if is_signoff_by(words[0]) {
-        let by = words.get(1).is_some_and(|word| is_by(word) || word.ends_with(':'))
+        let by = words
+            .get(1)
+            .is_some_and(|word| is_by(word) || word.ends_with(':'))
             || words[0].ends_with(':');
         if !is_signoff(words[0]) && !by {
             return None;
@@ -406,9 +470,12 @@ pub(crate) fn signoff_row_role(title: &str) -> Option<String> {
 
 /// The label of one option of a choice cell (`☐ ja ☐ nein`): what ticking it says.
 pub(crate) fn choice_status(label: &str) -> Option<Status> {
-    match fold(label).trim().trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '/') {
-        "ok" | "ja" | "yes" | "oui" | "done" | "erledigt" | "fait" | "pass" | "go" | "bestanden"
-        | "erfullt" | "valide" | "conforme" | "vorhanden" => Some(Status::Done),
+    match fold(label)
+        .trim()
+        .trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '/')
+    {
+        "ok" | "ja" | "yes" | "oui" | "done" | "erledigt" | "fait" | "pass" | "go"
+        | "bestanden" | "erfullt" | "valide" | "conforme" | "vorhanden" => Some(Status::Done),
         "nein" | "no" | "non" | "fail" | "ko" | "no-go" | "nicht ok" | "nok" | "echec"
         | "abgelehnt" => Some(Status::Failed),
         "n/a" | "na" | "entfallt" | "sans objet" | "not applicable" => Some(Status::Na),
@@ -469,7 +536,6 @@ fn is_status_header(key: &str) -> bool {
             | "erledigt"
             | "stand"
             | "ergebnis"
-            | "check"
             | "ja/nein"
             | "yes/no"
             | "oui/non"
@@ -767,8 +833,19 @@ pub(crate) fn is_date_key(key: &str) -> bool {
             || word.ends_with("datum")
             || matches!(
                 word,
-                "version" | "jour" | "jours" | "day" | "days" | "tage" | "tag" | "uhrzeit"
-                    | "heure" | "time" | "ort" | "lieu" | "place"
+                "version"
+                    | "jour"
+                    | "jours"
+                    | "day"
+                    | "days"
+                    | "tage"
+                    | "tag"
+                    | "uhrzeit"
+                    | "heure"
+                    | "time"
+                    | "ort"
+                    | "lieu"
+                    | "place"
             )
     };
     words.iter().any(|word| dated(word))

@@ -352,8 +352,9 @@ impl Checklist {
         if !known.iter().any(|name| matches(name)) {
             return Err(known.iter().map(|name| name.to_string()).collect());
         }
-        self.items
-            .retain(|item| item.origin != Origin::LevelRow || item.levels.iter().any(|l| matches(l)));
+        self.items.retain(|item| {
+            item.origin != Origin::LevelRow || item.levels.iter().any(|l| matches(l))
+        });
         Ok(())
     }
 

@@ -182,9 +182,18 @@ mod tests {
             let edited = set_checkbox(doc.as_bytes(), &item.checkbox.unwrap(), checked).unwrap();
             String::from_utf8(edited).unwrap()
         };
-        assert_eq!(tick("runbooks", true), doc.replace("☐ Runbooks", "☑ Runbooks"));
-        assert_eq!(tick("backups", true), doc.replace("⬜ Backups", "✅ Backups"));
-        assert_eq!(tick("restore", true), doc.replace("❌ Restore", "✅ Restore"));
+        assert_eq!(
+            tick("runbooks", true),
+            doc.replace("☐ Runbooks", "☑ Runbooks")
+        );
+        assert_eq!(
+            tick("backups", true),
+            doc.replace("⬜ Backups", "✅ Backups")
+        );
+        assert_eq!(
+            tick("restore", true),
+            doc.replace("❌ Restore", "✅ Restore")
+        );
         assert_eq!(tick("done", true), doc);
         assert_eq!(tick("done", false), doc.replace("☒ Done", "☐ Done"));
         let item = find_item(&checklist, "runbooks").unwrap();

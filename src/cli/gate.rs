@@ -25,7 +25,11 @@ pub(super) struct Sources<'a> {
 }
 
 /// Applies `--level` to what was read: an unknown level is a usage error naming the known ones.
-pub(super) fn select_level(file: &Path, inputs: &mut Inputs, level: Option<&str>) -> anyhow::Result<()> {
+pub(super) fn select_level(
+    file: &Path,
+    inputs: &mut Inputs,
+    level: Option<&str>,
+) -> anyhow::Result<()> {
     let Some(level) = level else {
         return Ok(());
     };

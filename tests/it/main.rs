@@ -6,6 +6,7 @@
 
 mod agree;
 mod fixtures;
+mod formats;
 mod gate;
 mod load;
 mod load_shapes;

@@ -12,7 +12,26 @@ pub(super) struct Legend {
 
 /// Emoji that teams use as priority markers (a few double as boxes: 🔴 🟡 🟢).
 fn is_marker_emoji(ch: char) -> bool {
-    matches!(ch, '🔴' | '🟠' | '🟡' | '🟢' | '🔵' | '🟣' | '⚪' | '⚫' | '⭐' | '❗' | '‼' | '⚠' | '🔥' | '🚨' | '🟥' | '🟧' | '🟨' | '🟩')
+    matches!(
+        ch,
+        '🔴' | '🟠'
+            | '🟡'
+            | '🟢'
+            | '🔵'
+            | '🟣'
+            | '⚪'
+            | '⚫'
+            | '⭐'
+            | '❗'
+            | '‼'
+            | '⚠'
+            | '🔥'
+            | '🚨'
+            | '🟥'
+            | '🟧'
+            | '🟨'
+            | '🟩'
+    )
 }
 
 fn is_legend_word(folded: &str) -> bool {
@@ -24,8 +43,8 @@ fn is_legend_word(folded: &str) -> bool {
         "priorities:",
         "prioritats",
     ]
-        .iter()
-        .any(|word| folded.contains(word))
+    .iter()
+    .any(|word| folded.contains(word))
 }
 
 /// `P0` … `P4` as a word of its own.
@@ -177,8 +196,13 @@ mod tests {
         assert_eq!(legend.severity("🔴 Backups"), Some(Severity::Blocking));
         assert_eq!(legend.severity("🟢 Dark mode"), Some(Severity::Advisory));
         assert_eq!(legend.severity("🟡 Docs"), Some(Severity::Required));
-        let legend = Legend::read("**Légende :**\n- P1 : bloquant\n- P2 : important\n- P3 : confort\n\n- [ ] P3 thing\n");
-        assert_eq!(legend.severity("[P1] Sauvegardes"), Some(Severity::Blocking));
+        let legend = Legend::read(
+            "**Légende :**\n- P1 : bloquant\n- P2 : important\n- P3 : confort\n\n- [ ] P3 thing\n",
+        );
+        assert_eq!(
+            legend.severity("[P1] Sauvegardes"),
+            Some(Severity::Blocking)
+        );
         assert!(legend.defines("P2"));
         let legend = Legend::read("- 🔴 = Muss vor dem Go-Live erledigt sein (Blocker)\n");
         assert_eq!(legend.severity("🔴 Backup"), Some(Severity::Blocking));

@@ -293,6 +293,11 @@ impl<'a> Importer<'a> {
             };
             match frame.task {
                 None => frame.task = Some(found),
+                // `- [ ] 🔴 …`: after a box, a coloured circle is a priority marker.
+                Some(_) if found.glyph == Glyph::Circle => {
+                    self.push_text(text);
+                    return;
+                }
                 Some(gfm) if gfm.status != found.status => {
                     let (said, box_says) = (found.status.as_str(), gfm.status.as_str());
                     let mark = &text[found.at - at..][..found.glyph_len()];
@@ -749,7 +754,8 @@ impl<'a> Importer<'a> {
         } else {
             Severity::Required
         };
-        let trigger = section.is_some_and(|s| s.trigger) || self.active_lead == Some(ListLead::Triggers);
+        let trigger =
+            section.is_some_and(|s| s.trigger) || self.active_lead == Some(ListLead::Triggers);
         Item {
             id: String::new(),
             section: self.current,

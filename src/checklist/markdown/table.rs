@@ -92,7 +92,11 @@ impl Importer<'_> {
             if !matches!(mark, ' ' | 'x' | 'X') || !inner[1..].starts_with(']') {
                 return None;
             }
-            let status = if mark == ' ' { Status::Todo } else { Status::Done };
+            let status = if mark == ' ' {
+                Status::Todo
+            } else {
+                Status::Done
+            };
             return Some(CellState {
                 tick: Some(FoundBox {
                     at: cell.range.start + lead + 1,
