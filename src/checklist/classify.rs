@@ -298,6 +298,7 @@ pub(crate) fn severity_of_priority(text: &str) -> Option<super::model::Severity>
         "pflicht",
         "blocker",
         "showstopper",
+        "blockers",
         "muss",
     ]) {
         Some(Severity::Blocking)

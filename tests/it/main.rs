@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod agree;
+mod corpus;
 mod fixtures;
 mod formats;
 mod gate;

@@ -42,6 +42,9 @@ fn is_legend_word(folded: &str) -> bool {
         "zeichenerklarung",
         "priorities:",
         "prioritats",
+        "marked with",
+        "marques par",
+        "gekennzeichnet mit",
     ]
     .iter()
     .any(|word| folded.contains(word))
@@ -75,9 +78,19 @@ impl Legend {
                 || stripped.split_whitespace().any(|w| p_token(w).is_some());
             if !has_marker && !in_legend {
                 // Only a legend word opens a legend block; a cheap look before folding.
-                let maybe = ["gend", "GEND", "riorit", "RIORIT", "ignific", "eichenerkl"]
-                    .iter()
-                    .any(|part| line.contains(part));
+                let maybe = [
+                    "gend",
+                    "GEND",
+                    "riorit",
+                    "RIORIT",
+                    "ignific",
+                    "eichenerkl",
+                    "arked with",
+                    "arqués",
+                    "ekennzeichnet",
+                ]
+                .iter()
+                .any(|part| line.contains(part));
                 if !maybe {
                     continue;
                 }

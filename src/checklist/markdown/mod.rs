@@ -818,6 +818,27 @@ impl<'a> Importer<'a> {
         let Some((key, value)) = split_key_value(text.lines().next().unwrap_or("")) else {
             return;
         };
+        // `- Freigabe: ☐ ja ☐ nein`: a sign-off written as a choice of boxes.
+        if classify::signoff_row_role(&format!("{key} -")).is_none()
+            && classify::is_signoff_heading(&key)
+            && let Some((tick, status)) = self.line_choice(line)
+        {
+            let role = self.clean(&key, line);
+            self.read_lines.insert(line);
+            self.approvals.push(Approval {
+                role,
+                name: None,
+                required: true,
+                decision: match status {
+                    Status::Done => Decision::Go,
+                    Status::Failed => Decision::NoGo,
+                    _ => Decision::Pending,
+                },
+                line,
+                checkbox: tick.map(|found| self.checkbox_at(found)),
+            });
+            return;
+        }
         // Cleaned (and any repair reported) only once the line is used.
         if classify::is_owner_key(&key) {
             let value = self.clean(&value, line);

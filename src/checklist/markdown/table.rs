@@ -160,6 +160,21 @@ impl Importer<'_> {
         })
     }
 
+    /// The boxes after the key of a `- Freigabe: ☐ ja ☐ nein` line, as the cell of a table
+    /// would hold them: (the box to tick, the status the ticked option says).
+    pub(super) fn line_choice(&self, line: usize) -> Option<(Option<FoundBox>, Status)> {
+        let start = *self.line_starts.get(line - 1)?;
+        let text = self.line_text(line);
+        let colon = text.find(':')?;
+        let cell = Cell {
+            text: String::new(),
+            range: start + colon + 1..start + text.len(),
+            bold: false,
+        };
+        self.cell_state(&cell, false)
+            .map(|state| (state.tick, state.status))
+    }
+
     pub(super) fn table(&mut self, table: TableBuf) {
         let headers: Vec<String> = table.head.iter().map(|cell| cell.text.clone()).collect();
         if self.details_depth > 0 {
