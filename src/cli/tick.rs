@@ -104,9 +104,9 @@ fn tick_in_store(
         actor: who.clone(),
         payload: serde_json::json!({ "done": !undo }),
     });
-    opened.append(events).map_err(|error| {
-        error.context(format!("`{shown}`: the tick could not be recorded"))
-    })?;
+    opened
+        .append(events)
+        .map_err(|error| error.context(format!("`{shown}`: the tick could not be recorded")))?;
     let verb = if undo { "unticked" } else { "ticked" };
     say!(
         "{shown}:{}: {verb} `{}` ({}) by {who}; it has no box in the file, so the store holds its status",

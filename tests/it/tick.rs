@@ -131,14 +131,21 @@ fn items_without_a_box_are_ticked_in_the_store() {
     let doc = "# L\n## Gate\nCriteria:\n- Rollback tested\n";
     let path = sandbox.write("c.md", doc);
     let output = tick(&sandbox, &path, "rollback", false);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(String::from_utf8_lossy(&output.stdout).contains("the store holds its status"));
     assert_eq!(std::fs::read(&path).expect("read"), doc.as_bytes());
     let status = crate::support::status_json(&path);
     assert_eq!(status["items"][0]["status"], "done");
     let output = tick(&sandbox, &path, "rollback", true);
     assert!(output.status.success());
-    assert_eq!(crate::support::status_json(&path)["items"][0]["status"], "todo");
+    assert_eq!(
+        crate::support::status_json(&path)["items"][0]["status"],
+        "todo"
+    );
 }
 
 #[test]
