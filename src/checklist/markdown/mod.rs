@@ -94,6 +94,8 @@ struct Importer<'a> {
     details_depth: usize,
     /// Markers the file's legend defines (`🔴 = Blocker`), with the severity each stands for.
     legend: legend::Legend,
+    /// Per section: its path names a sign-off section.
+    signoff_sections: Vec<bool>,
 }
 
 impl<'a> Importer<'a> {
@@ -128,6 +130,7 @@ impl<'a> Importer<'a> {
             quote_depth: 0,
             details_depth: 0,
             legend: legend::Legend::read(text),
+            signoff_sections: Vec::new(),
         }
     }
 
@@ -527,6 +530,11 @@ impl<'a> Importer<'a> {
             trigger,
             conditional,
         });
+        let signoff = self
+            .sections
+            .last()
+            .is_some_and(|section| classify::is_signoff_heading(&section.path.join(" ")));
+        self.signoff_sections.push(signoff);
         self.current = Some(self.sections.len() - 1);
     }
 
@@ -591,6 +599,15 @@ impl<'a> Importer<'a> {
                 });
             }
         }
+    }
+
+    /// The current section, or one it is nested in, holds sign-offs. Read once per section
+    /// (at its heading), not once per item: folding the path is the costly part.
+    fn in_signoff_section(&self) -> bool {
+        self.current
+            .and_then(|index| self.signoff_sections.get(index))
+            .copied()
+            .unwrap_or(false)
     }
 
     fn sections_path_text(&self) -> String {
@@ -669,7 +686,7 @@ impl<'a> Importer<'a> {
         bold_lead: bool,
         line: usize,
     ) -> Option<String> {
-        if !classify::is_signoff_heading(&self.sections_path_text()) {
+        if !self.in_signoff_section() {
             return None;
         }
         let folded = classify::fold(full);
@@ -852,7 +869,7 @@ impl<'a> Importer<'a> {
                 self.section_status
                     .insert(index, classify::status_from_cell(&value));
             }
-        } else if classify::is_signoff_heading(&self.sections_path_text())
+        } else if self.in_signoff_section()
             && !classify::is_date_key(&key)
             && key.split_whitespace().count() <= 4
             && !key.contains('`')
