@@ -514,3 +514,43 @@ fn a_readme_that_documents_golive_names_no_roles() {
     let doc = "# Docs\n\n## Approvals\n\n`--role QA`: the role that approves.\n- `golive approve`: records a GO\n";
     assert!(read(doc).approvals.is_empty(), "{:?}", read(doc).approvals);
 }
+
+/// Hostile shapes: lists nested thousands deep and a table ten thousand columns wide read
+/// without a stack overflow or a quadratic walk; every box is still accounted for.
+#[test]
+fn deep_lists_and_wide_tables_are_read() {
+    let mut deep = String::from("# Deep\n");
+    for level in 0..3000 {
+        deep.push_str(&"  ".repeat(level));
+        deep.push_str(&format!("- [ ] level {level}\n"));
+    }
+    let checklist = read(&deep);
+    assert_eq!(checklist.items.len(), 3000);
+    assert_eq!(
+        checklist.items[2999].parent.as_deref(),
+        Some(checklist.items[2998].id.as_str())
+    );
+    let columns = 10_000;
+    let header: Vec<String> = (0..columns)
+        .map(|c| {
+            if c == 1 {
+                "Status".to_string()
+            } else {
+                format!("c{c}")
+            }
+        })
+        .collect();
+    let row: Vec<&str> = (0..columns)
+        .map(|c| if c == 1 { "[ ]" } else { "✅" })
+        .collect();
+    let wide = format!(
+        "# Wide\n|{}|\n|{}|\n|{}|\n",
+        header.join("|"),
+        vec!["---"; columns].join("|"),
+        row.join("|")
+    );
+    let checklist = read(&wide);
+    assert_eq!(checklist.items.len(), 1);
+    assert!(checklist.items[0].checkbox.is_some());
+    assert_eq!(checklist.items[0].fields.len(), columns - 2);
+}
