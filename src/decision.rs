@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::checklist::{self, Checklist, Item, Phase, Severity, Status, Summary};
+use crate::checklist::{self, Checklist, Item, Kind, Phase, Severity, Status, Summary};
 use crate::store::event::{Problem, Verification};
 use crate::store::sign::{self, PublicKey, SignatureStatus};
 use crate::store::state::{ApprovalRecord, CheckRecord, NotApplicable, State, Tick, Waiver};
@@ -40,8 +40,11 @@ pub struct Resolved<'a> {
 
 impl Resolved<'_> {
     /// The item counts for the gate: needed before go-live, and not advisory.
+    /// Triggers are watched after launch, never done: they never block.
     pub fn gating(&self) -> bool {
-        self.item.phase == Phase::Pre && self.item.severity != Severity::Advisory
+        self.item.phase == Phase::Pre
+            && self.item.severity != Severity::Advisory
+            && self.item.kind == Kind::Task
     }
 
     /// The status is one the gate accepts: done; n/a on a conditional item; waived by a
@@ -348,6 +351,10 @@ pub fn summary_of<'r, 'a: 'r>(resolved: impl IntoIterator<Item = &'r Resolved<'a
 }
 
 fn count(summary: &mut Summary, entry: &Resolved<'_>) {
+    if entry.item.kind == Kind::Trigger {
+        summary.triggers += 1;
+        return;
+    }
     summary.items += 1;
     match entry.status {
         Status::Todo => summary.open += 1,

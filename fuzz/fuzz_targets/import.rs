@@ -2,7 +2,7 @@
 //! must be tickable in place.
 #![no_main]
 
-use golive::checklist::{self, Checkbox, lint, tick};
+use golive::checklist::{self, Checkbox, Glyph, lint, tick};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -26,10 +26,23 @@ fuzz_target!(|data: &[u8]| {
     let mut all_ticked = data.to_vec();
     for checkbox in &boxes {
         let at = checkbox.mark_offset;
+        let range = checkbox.mark_range();
         let ticked = tick::set_checkbox(data, checkbox, true)
             .unwrap_or_else(|| panic!("no box at byte {at} where the importer reported one"));
         let unticked = tick::set_checkbox(data, checkbox, false)
             .unwrap_or_else(|| panic!("no box at byte {at} where the importer reported one"));
+        // A tick rewrites the box's own bytes and nothing else, keeping the length.
+        for edited in [&ticked, &unticked] {
+            assert_eq!(edited.len(), data.len(), "box at byte {at} changed the length");
+            let changed: Vec<usize> = (0..data.len()).filter(|&i| edited[i] != data[i]).collect();
+            assert!(
+                changed.iter().all(|i| range.contains(i)),
+                "tick of box at byte {at} changed other bytes: {changed:?}"
+            );
+        }
+        if checkbox.glyph != Glyph::Gfm {
+            continue;
+        }
         assert_eq!(
             data[at] != b' ',
             checkbox.checked,
@@ -42,14 +55,6 @@ fuzz_target!(|data: &[u8]| {
             expected[at] = b'x';
             assert_eq!(back, expected, "untick then tick box at byte {at}");
         } else {
-            // Tick changes exactly that byte; untick gives back the original bytes.
-            assert_eq!(ticked.len(), data.len());
-            let changed: Vec<usize> = (0..data.len()).filter(|&i| ticked[i] != data[i]).collect();
-            assert_eq!(
-                changed,
-                [at],
-                "tick of box at byte {at} changed other bytes"
-            );
             let back = tick::set_checkbox(&ticked, checkbox, false).expect("box still there");
             assert_eq!(back, data, "tick then untick box at byte {at}");
             all_ticked[at] = b'x';

@@ -27,7 +27,8 @@
 # anyway.
 #
 # Environment: SIZES ("1000 10000 100000"), ROUNDS (3), TIME_LIMIT (120), MEMORY_LIMIT
-# (8000), MAX_LOAD (1.0), GOLIVE (a built binary; default: build the release-lto profile).
+# (8000), MAX_LOAD (1.0), GOLIVE (a built binary; default: build the release-lto profile),
+# IMPORT_BENCH (examples/import_bench, built the same way).
 
 set -euo pipefail
 
@@ -67,6 +68,11 @@ fi
 if [[ -z ${GOLIVE:-} ]]; then
     cargo build --quiet --profile release-lto
     GOLIVE=$PWD/target/release-lto/golive
+fi
+# The importer beside pulldown-cmark, same profile as golive (IMPORT_BENCH: a built binary).
+if [[ -z ${IMPORT_BENCH:-} ]]; then
+    cargo build --quiet --profile release-lto --example import_bench
+    IMPORT_BENCH=$PWD/target/release-lto/examples/import_bench
 fi
 echo "golive: $GOLIVE ($("$GOLIVE" --version))"
 
@@ -167,8 +173,13 @@ for shape in items sections; do
             fi
             printf '%-9s %8s  %-7s %7s %7s %8s %6s %6s\n' "$shape" "$n" "$name" "$w" "$t" "$m" "$growth_t" "$growth_m"
         done
-        # The importer's own cost against a bare pulldown-cmark pass over the same file goes
-        # here (issue 10): one line per size, `import` beside `pulldown-cmark`, same units.
+        # The importer against a bare pulldown-cmark pass over the same file, in one process
+        # (issue 10; target: import ≤ 5× the bare parse).
+        if [[ $shape == items ]]; then
+            read -r bytes parse_ms import_ms ratio rest < <("$IMPORT_BENCH" "$dir/list.md" "$ROUNDS" 2>&1)
+            printf '%-9s %8s  %-7s %7s %7s %8s  pulldown-cmark %s ms, import %s ms: %s× (%s bytes)\n' \
+                "$shape" "$n" import - - - "$parse_ms" "$import_ms" "$ratio" "$bytes"
+        fi
     done
     unset base_time base_mem
 done

@@ -82,28 +82,102 @@ pub(crate) fn is_post_heading(heading: &str) -> bool {
     )
 }
 
-/// Sections that hold sign-offs: task items there that name a role become approvals.
+const SIGNOFF_WORDS: &[&str] = &[
+    "sign-off",
+    "sign off",
+    "signoff",
+    "approval",
+    "approbation",
+    "signature",
+    "visa",
+    "validation finale",
+    "freigabe",
+    "abnahme",
+    "genehmigung",
+    "unterschrift",
+];
+
+/// Sections that hold sign-offs: task items there that name a role become approvals. A heading
+/// that joins a sign-off to other work ("Feature Review & Approval") is a work section: every
+/// part it joins must be about signing off or going live.
 pub(crate) fn is_signoff_heading(heading: &str) -> bool {
     let folded = fold(heading);
-    contains_any(
+    if !contains_any(&folded, SIGNOFF_WORDS) {
+        return false;
+    }
+    // "Processus d'Approval", "Approval workflow": how approvals work, not a sign-off list.
+    if contains_any(
         &folded,
         &[
-            "sign-off",
-            "sign off",
-            "signoff",
-            "approval",
-            "approbation",
-            "signature",
-            "visa",
+            "process",
+            "prozess",
+            "workflow",
+            "procedure",
+            "ablauf",
+            "flow",
         ],
-    )
+    ) {
+        return false;
+    }
+    folded
+        .split(['&', ',', '/', '+'])
+        .flat_map(|part| part.split(" and "))
+        .flat_map(|part| part.split(" und "))
+        .flat_map(|part| part.split(" et "))
+        .filter(|part| part.chars().any(char::is_alphanumeric))
+        .all(|part| {
+            contains_any(part, SIGNOFF_WORDS)
+                || contains_any(
+                    part,
+                    &[
+                        "go-live",
+                        "go live",
+                        "golive",
+                        "launch",
+                        "release",
+                        "no-go",
+                        "go",
+                        "final",
+                        "mise en production",
+                        "required",
+                    ],
+                )
+        })
+}
+
+/// Sections whose items are rollback triggers: conditions watched after launch, not tasks.
+pub(crate) fn is_trigger_heading(heading: &str) -> bool {
+    let folded = fold(heading);
+    (folded.contains("rollback") || folded.contains("retour arriere"))
+        && contains_any(
+            &folded,
+            &[
+                "critere",
+                "criteria",
+                "trigger",
+                "declench",
+                "kriterien",
+                "ausloser",
+                "conditions",
+            ],
+        )
+}
+
+/// A lead line such as "Déclencher un rollback si :" or "Roll back if:".
+fn is_trigger_lead(key: &str) -> bool {
+    is_trigger_heading(key)
+        || ((key.contains("rollback") || key.contains("roll back"))
+            && contains_any(key, &[" si", " if", " when", " wenn", " falls"]))
 }
 
 /// Items that may be marked n/a: "(if applicable)", "optionnel", "(si requis)", "If used, …".
 pub(crate) fn is_conditional(text: &str) -> bool {
-    let folded = fold(text);
+    is_conditional_folded(&fold(text))
+}
+
+pub(crate) fn is_conditional_folded(folded: &str) -> bool {
     if contains_any(
-        &folded,
+        folded,
         &[
             "if applicable",
             "si applicable",
@@ -116,6 +190,11 @@ pub(crate) fn is_conditional(text: &str) -> bool {
             "if used",
             "when applicable",
             "le cas echeant",
+            "falls zutreffend",
+            "falls erforderlich",
+            "wenn zutreffend",
+            "wenn erforderlich",
+            "optional",
         ],
     ) {
         return true;
@@ -127,35 +206,285 @@ pub(crate) fn is_conditional(text: &str) -> bool {
     })
 }
 
-/// Explicit severity markers written on an item.
-pub(crate) fn marked_blocking(text: &str) -> bool {
-    let folded = fold(text);
-    contains_any(
-        &folded,
+/// Explicit severity markers written on an item. `folded` is [`fold`] of `text`; the raw text is needed for emoji markers (🔴) and for
+/// upper-case `MUST`, which fold away.
+pub(crate) fn marked_blocking_folded(folded: &str, text: &str) -> bool {
+    if contains_any(
+        folded,
         &[
             "(blocking)",
             "[blocking]",
             "(bloquant)",
             "[bloquant]",
+            "(blocker)",
+            "[blocker]",
+            "(p0)",
+            "[p0]",
             "(p1)",
             "[p1]",
+            "(must)",
+            "[must]",
+            "(obligatoire)",
+            "[obligatoire]",
+            "(pflicht)",
+            "[pflicht]",
+            "(kritisch)",
+            "(critical)",
+            "[critical]",
         ],
-    )
+    ) {
+        return true;
+    }
+    let lead = folded.trim_start();
+    [
+        "p0 ",
+        "p0:",
+        "p1 ",
+        "p1:",
+        "blocker:",
+        "bloquant :",
+        "bloquant:",
+        "must:",
+    ]
+    .iter()
+    .any(|marker| lead.starts_with(marker))
+        || text.contains('🔴')
+        || text.split_whitespace().any(|word| word == "MUST")
 }
 
-pub(crate) fn marked_advisory(text: &str) -> bool {
-    let folded = fold(text);
+pub(crate) fn marked_advisory_folded(folded: &str) -> bool {
     contains_any(
-        &folded,
+        folded,
         &[
             "(advisory)",
             "[advisory]",
             "(recommended)",
             "(recommande)",
+            "(empfohlen)",
             "nice to have",
             "(nice-to-have)",
+            "(p3)",
+            "[p3]",
         ],
     )
+}
+
+/// The severity a priority cell or a legend's meaning stands for: P0/P1, 🔴, Blocker,
+/// Bloquant, Must, Obligatoire are blocking; P3, Nice to have, Could, Optional are advisory.
+pub(crate) fn severity_of_priority(text: &str) -> Option<super::model::Severity> {
+    use super::model::Severity;
+    if text.contains('🔴') {
+        return Some(Severity::Blocking);
+    }
+    let folded = fold(text);
+    let words: Vec<&str> = folded
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '-')
+        .filter(|w| !w.is_empty())
+        .collect();
+    let has = |wanted: &[&str]| words.iter().any(|word| wanted.contains(word));
+    if has(&[
+        "p0",
+        "p1",
+        "blocker",
+        "blocking",
+        "bloquant",
+        "bloquante",
+        "must",
+        "obligatoire",
+        "critical",
+        "critique",
+        "kritisch",
+        "mandatory",
+        "pflicht",
+        "blocker",
+        "showstopper",
+        "blockers",
+        "muss",
+    ]) {
+        Some(Severity::Blocking)
+    } else if has(&[
+        "p3",
+        "p4",
+        "nice",
+        "could",
+        "optional",
+        "optionnel",
+        "low",
+        "advisory",
+        "recommended",
+        "recommande",
+        "empfohlen",
+        "kann",
+        "faible",
+        "niedrig",
+        "confort",
+        "komfort",
+    ]) {
+        Some(Severity::Advisory)
+    } else if has(&[
+        "p2",
+        "should",
+        "important",
+        "high",
+        "medium",
+        "required",
+        "majeur",
+        "hoch",
+        "mittel",
+        "requis",
+        "soll",
+    ]) {
+        Some(Severity::Required)
+    } else {
+        None
+    }
+}
+
+/// Table headers naming a priority column.
+pub(crate) fn is_priority_header(header: &str) -> bool {
+    matches!(
+        header_key(header).as_str(),
+        "priority"
+            | "priorite"
+            | "prioritat"
+            | "prio"
+            | "severity"
+            | "severite"
+            | "criticite"
+            | "criticality"
+            | "kritikalitat"
+            | "importance"
+            | "blocking"
+            | "bloquant"
+            | "moscow"
+    )
+}
+
+/// Maturity-level headers: `Level A`, `Niveau 2`, `Stufe 1`, `Tier 1`, `L2`, and release
+/// stages `Experiment | Beta | GA`.
+pub(crate) fn is_level_header(header: &str) -> bool {
+    let key = header_key(header);
+    let key = key.trim();
+    let mut words = key.split_whitespace();
+    let (Some(first), second, None) = (words.next(), words.next(), words.next()) else {
+        return false;
+    };
+    match second {
+        Some(name) => {
+            matches!(first, "level" | "niveau" | "stufe" | "tier" | "maturity")
+                && name.chars().count() <= 3
+        }
+        None => {
+            matches!(
+                first,
+                "experiment"
+                    | "experimental"
+                    | "alpha"
+                    | "beta"
+                    | "ga"
+                    | "preview"
+                    | "stable"
+                    | "mvp"
+                    | "pilot"
+                    | "l0"
+                    | "l1"
+                    | "l2"
+                    | "l3"
+                    | "l4"
+                    | "l5"
+            )
+        }
+    }
+}
+
+/// A level table's cell saying "required at this level": ✅, `:white_check_mark:`, `x`, ✓.
+pub(crate) fn is_level_mark(cell: &str) -> bool {
+    let trimmed = cell.trim();
+    trimmed.contains('✅')
+        || trimmed.contains('✔')
+        || trimmed.contains('✓')
+        || trimmed.contains('☑')
+        || trimmed.contains(":white_check_mark:")
+        || trimmed.contains(":heavy_check_mark:")
+        || matches!(
+            trimmed,
+            "x" | "X" | "yes" | "Yes" | "YES" | "required" | "Required" | "ja" | "oui"
+        )
+}
+
+/// The role of a sign-off row inside an item table: "QA sign-off", "Sign-off by CTO",
+/// "Freigabe durch Fachbereich", "Validation par le RSSI".
+pub(crate) fn signoff_row_role(title: &str) -> Option<String> {
+    let words: Vec<&str> = title.split_whitespace().collect();
+    if words.is_empty() || words.len() > 7 {
+        return None;
+    }
+    let word_key = |word: &str| {
+        let folded = fold(word);
+        folded
+            .trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '-')
+            .to_string()
+    };
+    // Words that name a sign-off on their own, whatever surrounds them.
+    let is_signoff = |word: &str| {
+        matches!(
+            word_key(word).as_str(),
+            "sign-off" | "signoff" | "approval" | "freigabe" | "abnahme"
+        )
+    };
+    // Words that name one only when followed by who: "Validation par le RSSI".
+    let is_signoff_by = |word: &str| {
+        is_signoff(word)
+            || matches!(
+                word_key(word).as_str(),
+                "validation" | "signature" | "approbation" | "approved" | "approuve"
+            )
+    };
+    let is_by = |word: &str| {
+        matches!(
+            word_key(word).as_str(),
+            "by" | "from" | "par" | "du" | "de" | "durch" | "von" | "vom" | "der" | "le" | "la"
+        )
+    };
+    let role = if is_signoff_by(words[0]) {
+        let by = words
+            .get(1)
+            .is_some_and(|word| is_by(word) || word.ends_with(':'))
+            || words[0].ends_with(':');
+        if !is_signoff(words[0]) && !by {
+            return None;
+        }
+        let rest: Vec<&str> = words[1..]
+            .iter()
+            .copied()
+            .skip_while(|word| is_by(word) || *word == ":" || *word == "-")
+            .collect();
+        rest.join(" ")
+    } else if words.len() >= 2 && is_signoff(words[words.len() - 1]) {
+        words[..words.len() - 1].join(" ")
+    } else {
+        return None;
+    };
+    let role = role.trim_matches(|c: char| c == ':' || c == '-' || c.is_whitespace());
+    (!role.is_empty() && role.split_whitespace().count() <= 4).then(|| role.to_string())
+}
+
+/// The label of one option of a choice cell (`☐ ja ☐ nein`): what ticking it says.
+pub(crate) fn choice_status(label: &str) -> Option<Status> {
+    match fold(label)
+        .trim()
+        .trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '/')
+    {
+        "ok" | "ja" | "yes" | "oui" | "done" | "erledigt" | "fait" | "pass" | "go"
+        | "bestanden" | "erfullt" | "valide" | "conforme" | "vorhanden" => Some(Status::Done),
+        "nein" | "no" | "non" | "fail" | "ko" | "no-go" | "nicht ok" | "nok" | "echec"
+        | "abgelehnt" => Some(Status::Failed),
+        "n/a" | "na" | "entfallt" | "sans objet" | "not applicable" => Some(Status::Na),
+        "offen" | "open" | "todo" | "ouvert" | "en cours" | "in arbeit" | "pending" => {
+            Some(Status::Todo)
+        }
+        _ => None,
+    }
 }
 
 /// What a table column holds, from its header.
@@ -171,6 +500,10 @@ pub(crate) enum Column {
     Name,
     /// A sign-off table's decision column (Approval, Go/No-Go, Signature).
     Verdict,
+    /// A second name column (`Service | Metric`): joined to the title.
+    Subtitle,
+    /// P0/P1, Blocker, Must: the row's severity.
+    Priority,
     Other,
 }
 
@@ -201,6 +534,12 @@ fn is_status_header(key: &str) -> bool {
             | "validated"
             | "checked"
             | "coche"
+            | "erledigt"
+            | "stand"
+            | "ergebnis"
+            | "ja/nein"
+            | "yes/no"
+            | "oui/non"
     ) || key.contains("status")
         || key.contains("statut")
 }
@@ -256,13 +595,27 @@ fn is_title_header(key: &str) -> bool {
             | "objectif"
             | "name"
             | "nom"
+            | "check name"
+            | "check item"
+            | "checkpoint"
+            | "prufpunkt"
+            | "aufgabe"
+            | "punkt"
+            | "anforderung"
+            | "kriterium"
+            | "massnahme"
+            | "thema"
+            | "bezeichnung"
+            | "pruefpunkt"
     )
 }
 
 fn is_owner_header(key: &str) -> bool {
     matches!(
         key,
-        "owner"
+        "verantwortlich"
+            | "zustandig"
+            | "owner"
             | "owners"
             | "responsable"
             | "role"
@@ -279,7 +632,14 @@ fn is_owner_header(key: &str) -> bool {
 fn is_description_header(key: &str) -> bool {
     matches!(
         key,
-        "description" | "details" | "detail" | "what" | "quoi" | "descriptif"
+        "description"
+            | "details"
+            | "detail"
+            | "what"
+            | "quoi"
+            | "descriptif"
+            | "short description"
+            | "beschreibung"
     )
 }
 
@@ -332,11 +692,17 @@ pub(crate) fn item_columns(
     columns[title] = Column::Title;
     let mut owner_taken = false;
     let mut description_taken = false;
+    let mut subtitle_taken = false;
     for (index, key) in keys.iter().enumerate() {
         if columns[index] != Column::Other {
             continue;
         }
-        if !owner_taken && is_owner_header(key) {
+        if is_priority_header(key) {
+            columns[index] = Column::Priority;
+        } else if !subtitle_taken && is_title_header(key) && key != "name" && key != "nom" {
+            columns[index] = Column::Subtitle;
+            subtitle_taken = true;
+        } else if !owner_taken && is_owner_header(key) {
             columns[index] = Column::Owner;
             owner_taken = true;
         } else if !description_taken && is_description_header(key) {
@@ -408,12 +774,22 @@ pub(crate) fn decision_from_cell(cell: &str) -> Decision {
 pub(crate) fn is_owner_key(key: &str) -> bool {
     matches!(
         header_key(key).as_str(),
-        "owner" | "responsable" | "proprietaire" | "porteur" | "accountable" | "assignee"
+        "owner"
+            | "responsable"
+            | "proprietaire"
+            | "porteur"
+            | "accountable"
+            | "assignee"
+            | "verantwortlich"
+            | "zustandig"
     )
 }
 
 pub(crate) fn is_status_key(key: &str) -> bool {
-    matches!(header_key(key).as_str(), "status" | "statut" | "etat")
+    matches!(
+        header_key(key).as_str(),
+        "status" | "statut" | "etat" | "result" | "resultat" | "ergebnis"
+    )
 }
 
 /// Lines that open a list of criteria, evidence or sign-offs in gate-style sections.
@@ -422,6 +798,8 @@ pub(crate) enum ListLead {
     Criteria,
     Evidence,
     Signoffs,
+    /// "Déclencher un rollback si :", "Rollback if:": the list holds triggers.
+    Triggers,
 }
 
 pub(crate) fn list_lead(line: &str) -> Option<ListLead> {
@@ -432,7 +810,14 @@ pub(crate) fn list_lead(line: &str) -> Option<ListLead> {
         }
         "evidence" | "preuves" | "preuve" | "evidences" => Some(ListLead::Evidence),
         "sign-offs" | "sign-off" | "signoffs" | "signoff" | "approvals" | "approbations"
-        | "validations" => Some(ListLead::Signoffs),
+        | "validations" | "freigaben" | "freigabe" | "signatures" | "unterschriften" => {
+            Some(ListLead::Signoffs)
+        }
+        "kriterien" | "abnahmekriterien" | "exit criteria" | "go criteria" => {
+            Some(ListLead::Criteria)
+        }
+        "nachweise" | "nachweis" => Some(ListLead::Evidence),
+        _ if line.trim_end().ends_with(':') && is_trigger_lead(&key) => Some(ListLead::Triggers),
         _ => None,
     }
 }
@@ -440,7 +825,33 @@ pub(crate) fn list_lead(line: &str) -> Option<ListLead> {
 /// `Key: value` keys that hold a date or a version rather than a role, in sign-off lists.
 pub(crate) fn is_date_key(key: &str) -> bool {
     let folded = fold(key);
-    contains_any(&folded, &["date", "version", "jour"])
+    let words: Vec<&str> = folded
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let dated = |word: &str| {
+        word.ends_with("date")
+            || word.ends_with("datum")
+            || matches!(
+                word,
+                "version"
+                    | "jour"
+                    | "jours"
+                    | "day"
+                    | "days"
+                    | "tage"
+                    | "tag"
+                    | "uhrzeit"
+                    | "heure"
+                    | "time"
+                    | "ort"
+                    | "lieu"
+                    | "place"
+            )
+    };
+    words.iter().any(|word| dated(word))
+        // "Review 30-Days": a later review, not a role to sign before launch.
+        || (words.contains(&"review") && folded.chars().any(|c| c.is_ascii_digit()))
 }
 
 #[cfg(test)]

@@ -21,6 +21,8 @@ pub enum Rule {
     MissingOwner,
     EmptySection,
     UnreadableLine,
+    /// `- [ ] ✅ …`: the box and the emoji disagree.
+    ContradictoryBox,
 }
 
 impl Rule {
@@ -30,6 +32,7 @@ impl Rule {
             Rule::MissingOwner => "missing-owner",
             Rule::EmptySection => "empty-section",
             Rule::UnreadableLine => "unreadable-line",
+            Rule::ContradictoryBox => "contradictory-box",
         }
     }
 }
@@ -78,13 +81,16 @@ pub fn lint(checklist: &Checklist) -> Vec<Finding> {
         });
     }
     for warning in &checklist.warnings {
-        if warning.kind == WarningKind::Unreadable {
-            findings.push(Finding {
-                line: warning.line,
-                rule: Rule::UnreadableLine,
-                message: warning.message.clone(),
-            });
-        }
+        let rule = match warning.kind {
+            WarningKind::Unreadable => Rule::UnreadableLine,
+            WarningKind::Contradiction => Rule::ContradictoryBox,
+            WarningKind::Encoding => continue,
+        };
+        findings.push(Finding {
+            line: warning.line,
+            rule,
+            message: warning.message.clone(),
+        });
     }
     findings.sort_by_key(|finding| finding.line);
     findings
@@ -120,6 +126,10 @@ mod tests {
         assert_eq!(
             rules("# T\n## A\n-[ ] squashed\n"),
             [(3, Rule::UnreadableLine)]
+        );
+        assert_eq!(
+            rules("# T\n## A\n- [ ] ✅ Backups\n- [x] ✅ Restore\n- [x] ❌ DNS\n"),
+            [(3, Rule::ContradictoryBox), (5, Rule::ContradictoryBox)]
         );
         let owners = "# T\n## A\n| Item | Owner | Status |\n|--|--|--|\n| A | Ops | [ ] |\n| B |  | [ ] |\n- [ ] listed\n";
         assert_eq!(

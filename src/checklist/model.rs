@@ -44,6 +44,10 @@ pub struct Section {
     pub owner: Option<String>,
     /// Nothing at all under the heading: no text, no items, no sub-section.
     pub empty: bool,
+    /// "Critères de Rollback", "Rollback triggers": the items here are triggers.
+    pub trigger: bool,
+    /// "Communication Externe (si applicable)": every item here may be marked n/a.
+    pub conditional: bool,
 }
 
 /// One thing that must be true before (or after) go-live.
@@ -70,19 +74,102 @@ pub struct Item {
     /// lives only in the store).
     pub checkbox: Option<Checkbox>,
     pub origin: Origin,
+    /// A task to do, or a trigger: a condition that must never become true after launch.
+    pub kind: Kind,
+    /// The maturity levels (`Level A`, `GA`, …) at which a row of a level table applies, as the
+    /// table's headers spell them; empty for items that apply whatever the level.
+    pub levels: Vec<String>,
 }
 
-/// The bytes of a `[ ]` / `[x]` box in the original file.
+/// What an item is for. Triggers are watched, never ticked off: they never block GO.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    Task,
+    /// "Déclencher un rollback si : taux d'erreur > 5 %": `watch` evaluates it after launch.
+    Trigger,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Task => "task",
+            Kind::Trigger => "trigger",
+        }
+    }
+}
+
+/// The bytes of a box in the original file: `[ ]` / `[x]`, or an emoji box (`☐`, `⬜`, `✅`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Checkbox {
-    /// Byte offset in the file of the character between the brackets.
+    /// Byte offset in the file of the character between the brackets, or of the first byte of
+    /// an emoji box.
     pub mark_offset: usize,
     pub checked: bool,
+    pub glyph: Glyph,
 }
 
 impl Checkbox {
+    /// The bytes a tick rewrites: one for `[ ]`, the whole emoji otherwise.
     pub fn mark_range(&self) -> Range<usize> {
-        self.mark_offset..self.mark_offset + 1
+        self.mark_offset..self.mark_offset + self.glyph.width()
+    }
+}
+
+/// How a box is written. Each emoji family ticks within itself, to a glyph of the same length
+/// in UTF-8, so a tick never moves another byte of the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Glyph {
+    /// `[ ]` / `[x]` / `[X]`: the mark is one byte.
+    Gfm,
+    /// `☐` open, `☑` / `☒` ticked.
+    Ballot,
+    /// `⬜` / `⏳` open, `✅` done, `❌` failed.
+    Square,
+    /// `🔴` failed, `🟡` open, `🟢` done.
+    Circle,
+}
+
+impl Glyph {
+    /// Bytes of the mark in UTF-8.
+    pub fn width(self) -> usize {
+        match self {
+            Glyph::Gfm => 1,
+            Glyph::Ballot | Glyph::Square => 3,
+            Glyph::Circle => 4,
+        }
+    }
+
+    /// The mark written for a ticked (`true`) or open box.
+    pub fn mark(self, checked: bool) -> &'static str {
+        match (self, checked) {
+            (Glyph::Gfm, true) => "x",
+            (Glyph::Gfm, false) => " ",
+            (Glyph::Ballot, true) => "☑",
+            (Glyph::Ballot, false) => "☐",
+            (Glyph::Square, true) => "✅",
+            (Glyph::Square, false) => "⬜",
+            (Glyph::Circle, true) => "🟢",
+            (Glyph::Circle, false) => "🟡",
+        }
+    }
+
+    /// The glyph and the status an emoji box at the start of `text` stands for.
+    pub fn read(text: &str) -> Option<(Glyph, Status, usize)> {
+        let ch = text.chars().next()?;
+        let (glyph, status) = match ch {
+            '☐' => (Glyph::Ballot, Status::Todo),
+            '☑' | '☒' => (Glyph::Ballot, Status::Done),
+            '⬜' | '⏳' => (Glyph::Square, Status::Todo),
+            '✅' => (Glyph::Square, Status::Done),
+            '❌' => (Glyph::Square, Status::Failed),
+            '🟡' => (Glyph::Circle, Status::Todo),
+            '🟢' => (Glyph::Circle, Status::Done),
+            '🔴' => (Glyph::Circle, Status::Failed),
+            _ => return None,
+        };
+        Some((glyph, status, ch.len_utf8()))
     }
 }
 
@@ -95,6 +182,8 @@ pub enum Origin {
     TableRow,
     /// A bullet under a `Criteria:` line in a gate-style section (no box: status lives in the store).
     Criterion,
+    /// A row of a maturity-level table (`Level C | Level B | Level A`); no box either.
+    LevelRow,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -186,6 +275,8 @@ pub enum WarningKind {
     Encoding,
     /// A line looks like a checklist entry but could not be read as one.
     Unreadable,
+    /// The line says two things at once: a `[ ]` box and a `✅` (the box wins).
+    Contradiction,
 }
 
 /// Counts over a set of items.
@@ -198,12 +289,18 @@ pub struct Summary {
     pub waived: usize,
     pub na: usize,
     pub blocking_open: usize,
+    /// Triggers: watched after launch, never counted as items to do.
+    pub triggers: usize,
 }
 
 impl Summary {
     pub fn of<'a>(items: impl IntoIterator<Item = &'a Item>) -> Summary {
         let mut summary = Summary::default();
         for item in items {
+            if item.kind == Kind::Trigger {
+                summary.triggers += 1;
+                continue;
+            }
             summary.items += 1;
             match item.status {
                 Status::Todo => summary.open += 1,
@@ -228,6 +325,39 @@ impl Summary {
 }
 
 impl Checklist {
+    /// Every level the checklist's level tables name, in the order first seen.
+    pub fn levels(&self) -> Vec<&str> {
+        let mut levels: Vec<&str> = Vec::new();
+        for level in self.items.iter().flat_map(|item| &item.levels) {
+            if !levels.contains(&level.as_str()) {
+                levels.push(level);
+            }
+        }
+        levels
+    }
+
+    /// Keeps the level-table rows that apply at `level` (and every other item). `level` is
+    /// matched ignoring case and accents, whole (`Level A`) or by its last word (`A`, `ga`).
+    /// Errs with the levels the checklist knows when none matches.
+    pub fn select_level(&mut self, level: &str) -> Result<(), Vec<String>> {
+        let wanted = super::classify::fold(level);
+        let wanted = wanted.split_whitespace().collect::<Vec<_>>().join(" ");
+        let matches = |name: &str| {
+            let folded = super::classify::fold(name);
+            let folded = folded.split_whitespace().collect::<Vec<_>>().join(" ");
+            !wanted.is_empty()
+                && (folded == wanted || folded.rsplit(' ').next() == Some(wanted.as_str()))
+        };
+        let known = self.levels();
+        if !known.iter().any(|name| matches(name)) {
+            return Err(known.iter().map(|name| name.to_string()).collect());
+        }
+        self.items.retain(|item| {
+            item.origin != Origin::LevelRow || item.levels.iter().any(|l| matches(l))
+        });
+        Ok(())
+    }
+
     pub fn summary(&self) -> Summary {
         Summary::of(&self.items)
     }

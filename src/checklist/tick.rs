@@ -1,7 +1,7 @@
 //! Finding an item by what a person types, and flipping its box in the file's bytes.
 
 use super::classify::fold;
-use super::model::{Checkbox, Checklist, Item};
+use super::model::{Checkbox, Checklist, Glyph, Item, Status};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum FindError {
@@ -88,19 +88,37 @@ pub fn find_item<'a>(checklist: &'a Checklist, query: &str) -> Result<&'a Item, 
 
 /// The file's bytes with one box set to `checked`; every other byte is unchanged.
 /// Returns `None` when the bytes at the box are not a box mark (the file changed under us).
+///
+/// An emoji box ticks within its family, to a glyph of the same length (`☐` → `☑`,
+/// `⬜`/`❌`/`⏳` → `✅`, `🔴` → `🟢`); a box that already says what is asked is left as it is
+/// (`☒` stays `☒`).
 pub fn set_checkbox(bytes: &[u8], checkbox: &Checkbox, checked: bool) -> Option<Vec<u8>> {
     let at = checkbox.mark_offset;
-    let is_box = at > 0
-        && bytes.get(at - 1) == Some(&b'[')
-        && bytes.get(at + 1) == Some(&b']')
-        && matches!(bytes.get(at), Some(b' ' | b'x' | b'X'));
-    if !is_box {
+    if checkbox.glyph == Glyph::Gfm {
+        let is_box = at > 0
+            && bytes.get(at - 1) == Some(&b'[')
+            && bytes.get(at + 1) == Some(&b']')
+            && matches!(bytes.get(at), Some(b' ' | b'x' | b'X'));
+        if !is_box {
+            return None;
+        }
+        let mut edited = bytes.to_vec();
+        let already = edited[at] != b' ';
+        if already != checked {
+            edited[at] = if checked { b'x' } else { b' ' };
+        }
+        return Some(edited);
+    }
+    let range = checkbox.mark_range();
+    let mark = std::str::from_utf8(bytes.get(range.clone())?).ok()?;
+    let (glyph, status, width) = Glyph::read(mark)?;
+    if glyph != checkbox.glyph || width != range.len() {
         return None;
     }
     let mut edited = bytes.to_vec();
-    let already = edited[at] != b' ';
-    if already != checked {
-        edited[at] = if checked { b'x' } else { b' ' };
+    if (status == Status::Done) != checked {
+        let wanted = glyph.mark(checked).as_bytes();
+        edited[range].copy_from_slice(wanted);
     }
     Some(edited)
 }
@@ -153,5 +171,34 @@ mod tests {
         let unticked = set_checkbox(&ticked, &checkbox, false).unwrap();
         assert_eq!(unticked, DOC.as_bytes());
         assert!(set_checkbox(b"changed", &checkbox, true).is_none());
+    }
+
+    #[test]
+    fn flips_only_the_emoji() {
+        let doc = "# T\n- ☐ Runbooks vorhanden\n- ⬜ Backups\n- ❌ Restore tested\n- ☒ Done\n";
+        let checklist = import(doc.as_bytes()).unwrap();
+        let tick = |query: &str, checked: bool| {
+            let item = find_item(&checklist, query).unwrap();
+            let edited = set_checkbox(doc.as_bytes(), &item.checkbox.unwrap(), checked).unwrap();
+            String::from_utf8(edited).unwrap()
+        };
+        assert_eq!(
+            tick("runbooks", true),
+            doc.replace("☐ Runbooks", "☑ Runbooks")
+        );
+        assert_eq!(
+            tick("backups", true),
+            doc.replace("⬜ Backups", "✅ Backups")
+        );
+        assert_eq!(
+            tick("restore", true),
+            doc.replace("❌ Restore", "✅ Restore")
+        );
+        assert_eq!(tick("done", true), doc);
+        assert_eq!(tick("done", false), doc.replace("☒ Done", "☐ Done"));
+        let item = find_item(&checklist, "runbooks").unwrap();
+        let mut moved = item.checkbox.unwrap();
+        moved.mark_offset += 1;
+        assert!(set_checkbox(doc.as_bytes(), &moved, true).is_none());
     }
 }

@@ -20,6 +20,38 @@ pub(super) struct Sources<'a> {
     pub(super) config: &'a ConfigArgs,
     /// Earlier audit heads (`--anchor SEQ:HASH`) that must still be in the chain.
     pub(super) anchors: &'a [Anchor],
+    /// `--level NAME`: only the level-table rows that apply at that maturity level.
+    pub(super) level: Option<&'a str>,
+}
+
+/// Applies `--level` to what was read: an unknown level is a usage error naming the known ones.
+pub(super) fn select_level(
+    file: &Path,
+    inputs: &mut Inputs,
+    level: Option<&str>,
+) -> anyhow::Result<()> {
+    let Some(level) = level else {
+        return Ok(());
+    };
+    inputs
+        .loaded
+        .checklist
+        .select_level(level)
+        .map_err(|known| {
+            if known.is_empty() {
+                anyhow::anyhow!(
+                    "`{}`: --level {level}: this checklist has no maturity-level table \
+                     (`Level A | Level B`, `Experiment | Beta | GA`); drop --level",
+                    file.display()
+                )
+            } else {
+                anyhow::anyhow!(
+                    "`{}`: no level `{level}`; its level tables name: {}",
+                    file.display(),
+                    known.join(", ")
+                )
+            }
+        })
 }
 
 /// The gate's view of `inputs`: resolved, decided, with what was verified.
@@ -49,13 +81,14 @@ pub(super) fn with_view<T>(
 }
 
 pub(super) fn gate(file: &Path, sources: Sources<'_>, format: Format) -> anyhow::Result<Outcome> {
-    let inputs = view::read(
+    let mut inputs = view::read(
         file,
         sources.store,
         sources.config,
         sources.anchors,
         Items::Required,
     )?;
+    select_level(file, &mut inputs, sources.level)?;
     with_view(file, &inputs, |view| {
         if view.decision.go && inputs.state.went_live.is_none() {
             // A gate in a read-only checkout still answers; only hypercare's start waits.
@@ -141,13 +174,14 @@ pub(super) fn report(
     format: ReportFormat,
     out: &Path,
 ) -> anyhow::Result<Outcome> {
-    let inputs = view::read(
+    let mut inputs = view::read(
         file,
         sources.store,
         sources.config,
         sources.anchors,
         Items::Required,
     )?;
+    select_level(file, &mut inputs, sources.level)?;
     let to_stdout = out == Path::new("-");
     if !to_stdout {
         view::refuse_inputs(out, &inputs.files)?;

@@ -62,6 +62,9 @@ chain is verified first. Reading never creates a store.",
         file: PathBuf,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// Only the level-table rows that apply at this maturity level (`A`, `Level B`, `GA`)
+        #[arg(long, value_name = "NAME")]
+        level: Option<String>,
         #[command(flatten)]
         store: store::StoreArgs,
         #[command(flatten)]
@@ -217,6 +220,9 @@ checklist (exit 2). When GITHUB_STEP_SUMMARY is set, a Markdown summary is appen
         /// An earlier audit head (SEQ:HASH) that must still be in the chain; repeatable
         #[arg(long, value_name = "SEQ:HASH")]
         anchor: Vec<crate::store::event::Anchor>,
+        /// Only the level-table rows that apply at this maturity level (`A`, `Level B`, `GA`)
+        #[arg(long, value_name = "NAME")]
+        level: Option<String>,
         #[command(flatten)]
         store: store::StoreArgs,
         #[command(flatten)]
@@ -237,6 +243,9 @@ checklist (exit 2). When GITHUB_STEP_SUMMARY is set, a Markdown summary is appen
         /// An earlier audit head (SEQ:HASH) that must still be in the chain; repeatable
         #[arg(long, value_name = "SEQ:HASH")]
         anchor: Vec<crate::store::event::Anchor>,
+        /// Only the level-table rows that apply at this maturity level (`A`, `Level B`, `GA`)
+        #[arg(long, value_name = "NAME")]
+        level: Option<String>,
         #[command(flatten)]
         store: store::StoreArgs,
         #[command(flatten)]
@@ -417,6 +426,7 @@ fn dispatch(command: Command) -> anyhow::Result<Outcome> {
         Command::Status {
             file,
             format,
+            level,
             store,
             config,
         } => {
@@ -424,6 +434,7 @@ fn dispatch(command: Command) -> anyhow::Result<Outcome> {
                 store: &store,
                 config: &config,
                 anchors: &[],
+                level: level.as_deref(),
             };
             status::run(&file, sources, format)
         }
@@ -487,6 +498,7 @@ fn dispatch(command: Command) -> anyhow::Result<Outcome> {
             file,
             format,
             anchor,
+            level,
             store,
             config,
         } => {
@@ -494,6 +506,7 @@ fn dispatch(command: Command) -> anyhow::Result<Outcome> {
                 store: &store,
                 config: &config,
                 anchors: &anchor,
+                level: level.as_deref(),
             };
             gate::gate(&file, sources, format)
         }
@@ -502,6 +515,7 @@ fn dispatch(command: Command) -> anyhow::Result<Outcome> {
             format,
             out,
             anchor,
+            level,
             store,
             config,
         } => {
@@ -509,6 +523,7 @@ fn dispatch(command: Command) -> anyhow::Result<Outcome> {
                 store: &store,
                 config: &config,
                 anchors: &anchor,
+                level: level.as_deref(),
             };
             gate::report(&file, sources, format, &out)
         }

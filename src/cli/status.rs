@@ -18,13 +18,14 @@ struct WithHypercare<'a> {
 }
 
 pub(super) fn run(path: &Path, sources: Sources<'_>, format: Format) -> anyhow::Result<Outcome> {
-    let inputs = view::read(
+    let mut inputs = view::read(
         path,
         sources.store,
         sources.config,
         sources.anchors,
         Items::Optional,
     )?;
+    super::gate::select_level(path, &mut inputs, sources.level)?;
     // Hypercare counts from the first GO the gate recorded.
     let care = inputs.state.went_live.as_deref().and_then(|at| {
         crate::monitor::hypercare::hypercare(&inputs.loaded.checklist, Some(at), chrono::Utc::now())

@@ -22,11 +22,7 @@ pub(super) fn run(
     let item = tick::find_item(&loaded.checklist, query)
         .map_err(|error| anyhow::anyhow!("`{shown}`: {error}"))?;
     let Some(checkbox) = item.checkbox else {
-        bail!(
-            "`{shown}:{}`: `{}` has no box in the file to tick; its status is kept in golive's store",
-            item.line,
-            item.title
-        );
+        return tick_in_store(path, &loaded, item, undo, by, store);
     };
     let wanted = !undo;
     let verb = if undo { "unticked" } else { "ticked" };
@@ -84,5 +80,43 @@ pub(super) fn run(
     if wanted && open_children > 0 {
         say!("note: {open_children} of its sub-items are still open")?;
     }
+    Ok(Outcome::Ok)
+}
+
+/// An item without a box (a criteria bullet, a level-table row): its status lives only in the
+/// store, so the tick is recorded there and the file is left as it is.
+fn tick_in_store(
+    path: &Path,
+    loaded: &input::Loaded,
+    item: &crate::checklist::Item,
+    undo: bool,
+    by: Option<&str>,
+    store: &StoreArgs,
+) -> anyhow::Result<Outcome> {
+    let shown = path.display();
+    let opened = Opened::open(path, store)?;
+    let who = actor(by, path);
+    let items = loaded.checklist.items.len();
+    let mut events: Vec<NewEvent> = opened
+        .import_if_changed(&loaded.bytes, items, &who)?
+        .into_iter()
+        .collect();
+    events.push(NewEvent {
+        checklist: opened.key.clone(),
+        kind: Kind::Tick,
+        item: Some(item.id.clone()),
+        actor: who.clone(),
+        payload: serde_json::json!({ "done": !undo }),
+    });
+    opened
+        .append(events)
+        .map_err(|error| error.context(format!("`{shown}`: the tick could not be recorded")))?;
+    let verb = if undo { "unticked" } else { "ticked" };
+    say!(
+        "{shown}:{}: {verb} `{}` ({}) by {who}; it has no box in the file, so the store holds its status",
+        item.line,
+        item.title,
+        item.id
+    )?;
     Ok(Outcome::Ok)
 }

@@ -7,7 +7,7 @@ use serde::Serialize;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::gate::{GateView, void_note};
-use crate::checklist::{Decision, Severity, Status, Summary, WarningKind};
+use crate::checklist::{Decision, Kind, Severity, Status, Summary, WarningKind};
 use crate::store::event::Verification;
 use crate::store::sign::SignatureStatus;
 
@@ -58,6 +58,10 @@ pub struct ItemView<'a> {
     /// The item has a box in the file that `golive tick` can flip.
     pub tickable: bool,
     pub fields: &'a std::collections::BTreeMap<String, String>,
+    /// `task`, or `trigger` (watched after launch, never blocks).
+    pub kind: Kind,
+    /// The maturity levels a level-table row applies at; empty for every other item.
+    pub levels: &'a [String],
 }
 
 #[derive(Debug, Serialize)]
@@ -119,6 +123,8 @@ impl<'a> StatusReport<'a> {
                     parent: item.parent.as_deref(),
                     tickable: item.checkbox.is_some(),
                     fields: &item.fields,
+                    kind: item.kind,
+                    levels: &item.levels,
                 }
             })
             .collect();
@@ -234,6 +240,7 @@ pub fn render(report: &StatusReport<'_>, look: Look, out: &mut dyn Write) -> io:
         .iter()
         .filter(|item| {
             item.severity == Severity::Blocking
+                && item.kind == Kind::Task
                 && matches!(item.status, Status::Todo | Status::Failed)
         })
         .collect();
@@ -252,6 +259,7 @@ pub fn render(report: &StatusReport<'_>, look: Look, out: &mut dyn Write) -> io:
             )?;
         }
     }
+    render_triggers(report, out)?;
     if !report.approvals.is_empty() {
         let required: Vec<&ApprovalView<'_>> =
             report.approvals.iter().filter(|a| a.required).collect();
@@ -299,6 +307,32 @@ pub fn render(report: &StatusReport<'_>, look: Look, out: &mut dyn Write) -> io:
     }
     render_audit(report, out)?;
     render_warnings(report, out)
+}
+
+/// Triggers: what must never become true after launch. Listed, never counted as open.
+fn render_triggers(report: &StatusReport<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let triggers: Vec<&ItemView<'_>> = report
+        .items
+        .iter()
+        .filter(|item| item.kind == Kind::Trigger)
+        .collect();
+    if triggers.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "  {BOLD}Triggers ({}){BOLD:#}: watched after launch, never block GO",
+        triggers.len()
+    )?;
+    for item in triggers {
+        writeln!(
+            out,
+            "    {}  {DIM}({}, line {}){DIM:#}",
+            item.title, item.id, item.line
+        )?;
+    }
+    Ok(())
 }
 
 /// A store whose chain does not verify: said loudly, since every count above includes what

@@ -41,7 +41,7 @@ fn every_list_style_is_an_item() {
     assert_eq!(statuses, ["todo", "done", "done", "todo", "done"]);
     assert_eq!(
         status["summary"],
-        json!({"items": 5, "done": 3, "open": 2, "failed": 0, "waived": 0, "na": 0, "blocking_open": 0})
+        json!({"items": 5, "done": 3, "open": 2, "failed": 0, "waived": 0, "na": 0, "blocking_open": 0, "triggers": 0})
     );
 }
 
@@ -110,7 +110,9 @@ fn status_cells_without_boxes_are_read() {
         .filter_map(|i| i["status"].as_str())
         .collect();
     assert_eq!(statuses, ["done", "na", "failed", "todo"]);
-    assert_eq!(items(&status)[0]["tickable"], false);
+    // A ✅ cell is an emoji box golive can tick back and forth; words are not.
+    assert_eq!(items(&status)[0]["tickable"], true);
+    assert_eq!(items(&status)[1]["tickable"], false);
 }
 
 #[test]

@@ -5,8 +5,10 @@
 #![allow(clippy::unwrap_used)]
 
 mod agree;
+mod corpus;
 mod edits;
 mod fixtures;
+mod formats;
 mod gate;
 mod load;
 mod load_shapes;

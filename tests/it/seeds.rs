@@ -44,19 +44,23 @@ struct Expected {
 const EXPECTED: [Expected; 5] = [
     Expected {
         seed: 0,
-        items: 99,
+        // Plus five rollback triggers ("Déclencher un rollback si :"), counted apart.
+        items: 94,
         blocking: 8,
         approvals: 4,
         post: 5,
-        conditional: 4,
+        // "Communication Externe (si applicable)" carries its marker to its four items.
+        conditional: 8,
     },
     Expected {
         seed: 1,
         items: 153,
         blocking: 0,
-        approvals: 8,
+        // "Go-Live Date" and "Review 30-Days" in the Signoff section are not roles.
+        approvals: 7,
         post: 5,
-        conditional: 5,
+        // "Test Incrémental (optionnel)" carries its marker to its three items.
+        conditional: 8,
     },
     Expected {
         seed: 2,

@@ -4,6 +4,7 @@
 //! line number; only undecodable files (binary, empty, UTF-16) are errors.
 
 mod inline;
+mod legend;
 mod table;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -15,8 +16,8 @@ use super::classify::{self, ListLead};
 use super::encoding::{self, Codepage, DecodeError, Decoded};
 use super::ids::{self, IdRequest};
 use super::model::{
-    Approval, Checkbox, Checklist, Decision, Item, Origin, Phase, Section, Severity, SourceInfo,
-    Status, Warning, WarningKind,
+    Approval, Checkbox, Checklist, Decision, Glyph, Item, Kind, Origin, Phase, Section, Severity,
+    SourceInfo, Status, Warning, WarningKind,
 };
 use inline::{Inline, split_key_value, tidy};
 
@@ -32,9 +33,25 @@ struct Draft {
     parent: Option<usize>,
 }
 
+/// A box found in the text: where its mark is (text offset), what it says, how it is written.
+#[derive(Debug, Clone, Copy)]
+struct FoundBox {
+    at: usize,
+    status: Status,
+    glyph: Glyph,
+}
+
+impl FoundBox {
+    fn glyph_len(&self) -> usize {
+        self.glyph.width()
+    }
+}
+
 /// A list item being read.
 struct Frame {
-    task: Option<(usize, bool)>,
+    task: Option<FoundBox>,
+    /// The item's own text is a `Criteria:` / `Evidence:` / `Sign-offs:` lead for its nested list.
+    lead: Option<ListLead>,
     inline: Inline,
     /// Index into `drafts` once the item exists.
     draft: Option<usize>,
@@ -71,6 +88,14 @@ struct Importer<'a> {
     section_status: BTreeMap<usize, Status>,
     section_evidence: BTreeMap<usize, Vec<String>>,
     has_owner_column: bool,
+    /// Inside a blockquote: a bold line there is emphasis, not a section.
+    quote_depth: usize,
+    /// Inside `<details>`: boxes there are collapsed away from readers, so they are warnings.
+    details_depth: usize,
+    /// Markers the file's legend defines (`🔴 = Blocker`), with the severity each stands for.
+    legend: legend::Legend,
+    /// Per section: its path names a sign-off section.
+    signoff_sections: Vec<bool>,
 }
 
 impl<'a> Importer<'a> {
@@ -102,6 +127,10 @@ impl<'a> Importer<'a> {
             section_status: BTreeMap::new(),
             section_evidence: BTreeMap::new(),
             has_owner_column: false,
+            quote_depth: 0,
+            details_depth: 0,
+            legend: legend::Legend::read(text),
+            signoff_sections: Vec::new(),
         }
     }
 
@@ -124,11 +153,41 @@ impl<'a> Importer<'a> {
         self.text[start..end].trim_end_matches(['\n', '\r'])
     }
 
-    fn checkbox_at(&self, text_offset: usize, checked: bool) -> Checkbox {
+    fn checkbox_at(&self, found: FoundBox) -> Checkbox {
         Checkbox {
-            mark_offset: self.decoded.byte_offset(text_offset),
-            checked,
+            mark_offset: self.decoded.byte_offset(found.at),
+            checked: found.status == Status::Done,
+            glyph: found.glyph,
         }
+    }
+
+    /// An emoji box at the start of `text` (which starts at text offset `at`), unless the
+    /// file's legend makes that emoji a priority marker.
+    fn emoji_box(&self, text: &str, at: usize) -> Option<(FoundBox, usize)> {
+        let lead = text.len() - text.trim_start().len();
+        let (glyph, status, mut width) = Glyph::read(&text[lead..])?;
+        if self.legend.defines(&text[lead..lead + width]) {
+            return None;
+        }
+        if text[lead + width..].starts_with('\u{fe0f}') {
+            width += '\u{fe0f}'.len_utf8();
+        }
+        // `✅ = done`, `⏳: in progress`: a legend of the marks, not a box.
+        if text[lead + width..].trim_start().starts_with(['=', ':']) {
+            return None;
+        }
+        // Emoji read as boxes only where the file holds UTF-8 bytes for them.
+        if self.decoded.encoding != encoding::SourceEncoding::Utf8 {
+            return None;
+        }
+        Some((
+            FoundBox {
+                at: at + lead,
+                status,
+                glyph,
+            },
+            lead + width,
+        ))
     }
 
     /// Repairs mojibake (with a warning) and tidies whitespace and fill-in blanks.
@@ -190,15 +249,20 @@ impl<'a> Importer<'a> {
         match event {
             Event::Start(tag) => self.start(tag, range),
             Event::End(tag) => self.end(tag, range),
-            Event::Text(text) if !self.in_code => self.push_text(&text),
+            Event::Text(text) if !self.in_code => self.list_text(&text, range.start),
             // Keep the backticks: `BACKUP_DIR` must stay recognisable in titles.
             Event::Code(text) => self.push_text(&format!("`{text}`")),
             Event::SoftBreak | Event::HardBreak => self.push_text("\n"),
             Event::TaskListMarker(checked) => {
                 if let Some(frame) = self.frames.last_mut() {
-                    frame.task = Some((range.start + 1, checked));
+                    frame.task = Some(FoundBox {
+                        at: range.start + 1,
+                        status: if checked { Status::Done } else { Status::Todo },
+                        glyph: Glyph::Gfm,
+                    });
                 }
             }
+            Event::Html(html) | Event::InlineHtml(html) => self.html(&html),
             Event::Rule => {
                 self.after_rule = true;
                 self.signoff_lines_open = false;
@@ -206,6 +270,55 @@ impl<'a> Importer<'a> {
             }
             _ => {}
         }
+    }
+
+    /// `<details>` opens and closes; comments and other HTML hold nothing to read.
+    fn html(&mut self, html: &str) {
+        let lower = html.to_ascii_lowercase();
+        let opened = lower.matches("<details").count();
+        let closed = lower.matches("</details").count();
+        self.details_depth = (self.details_depth + opened).saturating_sub(closed);
+    }
+
+    /// Text, noticing an emoji box (`- ☐ Runbooks vorhanden`) at the start of a list item,
+    /// and an emoji that contradicts a `[ ]` box (`- [ ] ✅ done`): the box wins.
+    fn list_text(&mut self, text: &str, at: usize) {
+        let starts_item = self.table.is_none()
+            && self.block.is_none()
+            && self
+                .frames
+                .last()
+                .is_some_and(|frame| !frame.closed && frame.inline.is_empty());
+        if starts_item && let Some((found, used)) = self.emoji_box(text, at) {
+            let line = self.line_of(found.at);
+            let Some(frame) = self.frames.last_mut() else {
+                return;
+            };
+            match frame.task {
+                None => frame.task = Some(found),
+                // `- [ ] 🔴 …`: after a box, a coloured circle is a priority marker.
+                Some(_) if found.glyph == Glyph::Circle => {
+                    self.push_text(text);
+                    return;
+                }
+                Some(gfm) if gfm.status != found.status => {
+                    let (said, box_says) = (found.status.as_str(), gfm.status.as_str());
+                    let mark = &text[found.at - at..][..found.glyph_len()];
+                    self.warn(
+                        line,
+                        WarningKind::Contradiction,
+                        format!(
+                            "the box says {box_says} but `{mark}` says {said}; golive reads the box: \
+                             tick it (`golive tick`) or remove the `{mark}`"
+                        ),
+                    );
+                }
+                Some(_) => {}
+            }
+            self.push_text(&text[used..]);
+            return;
+        }
+        self.push_text(text);
     }
 
     fn push_text(&mut self, text: &str) {
@@ -265,6 +378,9 @@ impl<'a> Importer<'a> {
                     self.active_lead = self.lead.take();
                 }
                 if let Some(frame) = self.frames.last_mut() {
+                    if !frame.closed && frame.task.is_none() {
+                        frame.lead = classify::list_lead(&tidy(&frame.inline.plain()));
+                    }
                     frame.closed = true;
                 }
                 self.create_pending_item();
@@ -273,6 +389,7 @@ impl<'a> Importer<'a> {
                 let line = self.line_of(range.start);
                 self.frames.push(Frame {
                     task: None,
+                    lead: None,
                     inline: Inline::default(),
                     draft: None,
                     line,
@@ -296,7 +413,11 @@ impl<'a> Importer<'a> {
                     table.start_cell(range);
                 }
             }
-            Tag::BlockQuote(_) | Tag::HtmlBlock => self.mark_content(),
+            Tag::BlockQuote(_) => {
+                self.mark_content();
+                self.quote_depth += 1;
+            }
+            Tag::HtmlBlock => self.mark_content(),
             Tag::Strong => self.strong(true),
             _ => {}
         }
@@ -347,6 +468,7 @@ impl<'a> Importer<'a> {
                 }
             }
             TagEnd::Strong => self.strong(false),
+            TagEnd::BlockQuote(_) => self.quote_depth = self.quote_depth.saturating_sub(1),
             _ => {}
         }
         if matches!(
@@ -389,6 +511,10 @@ impl<'a> Importer<'a> {
             parent_section.is_some_and(|s| s.blocking) || classify::is_blocking_heading(&text);
         let post = parent_section.is_some_and(|s| s.phase == Phase::Post)
             || classify::is_post_heading(&text);
+        let trigger =
+            parent_section.is_some_and(|s| s.trigger) || classify::is_trigger_heading(&text);
+        let conditional =
+            parent_section.is_some_and(|s| s.conditional) || classify::is_conditional(&text);
         if let Some(index) = parent {
             self.sections[index].empty = false;
         }
@@ -401,14 +527,21 @@ impl<'a> Importer<'a> {
             phase: if post { Phase::Post } else { Phase::Pre },
             owner: None,
             empty: true,
+            trigger,
+            conditional,
         });
+        let signoff = self
+            .sections
+            .last()
+            .is_some_and(|section| classify::is_signoff_heading(&section.path.join(" ")));
+        self.signoff_sections.push(signoff);
         self.current = Some(self.sections.len() - 1);
     }
 
     /// Key-value lines, bold labels acting as headings, and leads of gate-style lists.
     fn paragraph(&mut self, inline: &Inline, range: Range<usize>) {
         let first_line = self.line_of(range.start);
-        if inline.is_bold_label() {
+        if inline.is_bold_label() && self.quote_depth == 0 {
             let (label, _) = inline.title_and_detail();
             let label = self.clean(&label, first_line);
             if classify::list_lead(&label).is_some() {
@@ -431,7 +564,7 @@ impl<'a> Importer<'a> {
         let lines: Vec<&str> = plain.lines().collect();
         for (offset, line_text) in lines.iter().enumerate() {
             let line = first_line + offset;
-            if let Some(lead) = classify::list_lead(line_text) {
+            if let Some(lead) = classify::list_lead(&tidy(line_text)) {
                 self.lead = Some(lead);
                 continue;
             }
@@ -451,7 +584,11 @@ impl<'a> Importer<'a> {
                     self.section_status
                         .insert(index, classify::status_from_cell(&value));
                 }
-            } else if self.signoff_lines_open && !classify::is_date_key(&key) {
+            } else if self.signoff_lines_open
+                && !classify::is_date_key(&key)
+                // Prose that documents a command (`--role QA`) names no role.
+                && !key.contains('`')
+            {
                 self.approvals.push(Approval {
                     role: key,
                     name: (!value.is_empty()).then_some(value),
@@ -462,6 +599,15 @@ impl<'a> Importer<'a> {
                 });
             }
         }
+    }
+
+    /// The current section, or one it is nested in, holds sign-offs. Read once per section
+    /// (at its heading), not once per item: folding the path is the costly part.
+    fn in_signoff_section(&self) -> bool {
+        self.current
+            .and_then(|index| self.signoff_sections.get(index))
+            .copied()
+            .unwrap_or(false)
     }
 
     fn sections_path_text(&self) -> String {
@@ -480,15 +626,29 @@ impl<'a> Importer<'a> {
         if frame.draft.is_some() {
             return;
         }
-        let Some((marker, checked)) = frame.task else {
+        let Some(found) = frame.task else {
             return;
         };
+        let checked = found.status == Status::Done;
         let line = frame.line;
         let (title, detail) = frame.inline.title_and_detail();
         let full = frame.inline.plain();
         let bold_lead = frame.inline.has_bold_lead();
-        let checkbox = self.checkbox_at(marker, checked);
-        self.read_lines.insert(self.line_of(marker));
+        let checkbox = self.checkbox_at(found);
+        self.read_lines.insert(self.line_of(found.at));
+        if self.details_depth > 0 {
+            // Mark the frame so the box is not read again when the item ends.
+            self.frames[index].task = None;
+            self.frames[index].inline = Inline::default();
+            self.warn(
+                line,
+                WarningKind::Unreadable,
+                "box inside an HTML `<details>` block was not read (readers may never see it); \
+                 move it out of the block"
+                    .to_string(),
+            );
+            return;
+        }
         let parent = self.frames[..index].iter().rev().find_map(|f| f.draft);
         if let Some(role) = self.approval_role(&title, &full, bold_lead, line) {
             self.approvals.push(Approval {
@@ -505,13 +665,12 @@ impl<'a> Importer<'a> {
             });
             return;
         }
-        let status = if checked { Status::Done } else { Status::Todo };
         let draft = self.draft(
             title,
             detail,
             line,
             Origin::TaskList,
-            status,
+            found.status,
             Some(checkbox),
             parent,
         );
@@ -527,7 +686,7 @@ impl<'a> Importer<'a> {
         bold_lead: bool,
         line: usize,
     ) -> Option<String> {
-        if !classify::is_signoff_heading(&self.sections_path_text()) {
+        if !self.in_signoff_section() {
             return None;
         }
         let folded = classify::fold(full);
@@ -593,19 +752,32 @@ impl<'a> Importer<'a> {
         checkbox: Option<Checkbox>,
     ) -> Item {
         let section = self.current.map(|index| &self.sections[index]);
-        let all_text = format!("{title} {detail}");
-        let severity =
-            if section.is_some_and(|s| s.blocking) || classify::marked_blocking(&all_text) {
-                Severity::Blocking
-            } else if classify::marked_advisory(&all_text) {
-                Severity::Advisory
-            } else {
-                Severity::Required
-            };
+        let mut all_text = String::with_capacity(title.len() + detail.len() + 1);
+        all_text.push_str(&title);
+        all_text.push(' ');
+        all_text.push_str(&detail);
+        // Fold once: the word lists below all match on the folded text.
+        let folded = classify::fold(&all_text);
+        let marked = self.legend.severity(&all_text);
+        let severity = if section.is_some_and(|s| s.blocking)
+            || marked == Some(Severity::Blocking)
+            || (marked.is_none() && classify::marked_blocking_folded(&folded, &all_text))
+        {
+            Severity::Blocking
+        } else if marked == Some(Severity::Advisory)
+            || (marked.is_none() && classify::marked_advisory_folded(&folded))
+        {
+            Severity::Advisory
+        } else {
+            Severity::Required
+        };
+        let trigger =
+            section.is_some_and(|s| s.trigger) || self.active_lead == Some(ListLead::Triggers);
         Item {
             id: String::new(),
             section: self.current,
-            conditional: classify::is_conditional(&all_text),
+            conditional: section.is_some_and(|s| s.conditional)
+                || classify::is_conditional_folded(&folded),
             title,
             detail: (!detail.is_empty()).then_some(detail),
             owner: None,
@@ -618,6 +790,8 @@ impl<'a> Importer<'a> {
             line,
             checkbox,
             origin,
+            kind: if trigger { Kind::Trigger } else { Kind::Task },
+            levels: Vec::new(),
         }
     }
 
@@ -626,11 +800,18 @@ impl<'a> Importer<'a> {
         let Some(frame) = self.frames.pop() else {
             return;
         };
-        if frame.task.is_some() || frame.inline.is_empty() {
+        if frame.task.is_some() || frame.inline.is_empty() || frame.lead.is_some() {
             return;
         }
         let text = frame.inline.plain();
         let line = frame.line;
+        // A bullet under `- Criteria:` (a bulleted gate) is read as the lead says.
+        let parent_lead = self.frames.last().and_then(|parent| parent.lead);
+        if parent_lead.is_some() || (self.frames.is_empty() && self.active_lead.is_some()) {
+            let lead = parent_lead.or(self.active_lead);
+            self.lead_bullet(lead, &frame, &text, line);
+            return;
+        }
         // A plain bullet under a task item adds to its detail.
         if let Some(draft) = self.frames.iter().rev().find_map(|f| f.draft) {
             let extra = self.clean(&text, line);
@@ -644,9 +825,78 @@ impl<'a> Importer<'a> {
         if !self.frames.is_empty() {
             return;
         }
-        match self.active_lead {
-            Some(ListLead::Criteria) => {
+        self.key_value_bullet(&text, line);
+    }
+
+    /// A top-level bullet without a box: `- Owner: X` and `- Status: PASS / FAIL` set the
+    /// section's owner and status (a bulleted gate); in a sign-off section, `- QA Lead: ___` is
+    /// a required approval unless it is a date.
+    fn key_value_bullet(&mut self, text: &str, line: usize) {
+        let Some((key, value)) = split_key_value(text.lines().next().unwrap_or("")) else {
+            return;
+        };
+        // `- Freigabe: ☐ ja ☐ nein`: a sign-off written as a choice of boxes.
+        if classify::signoff_row_role(&format!("{key} -")).is_none()
+            && classify::is_signoff_heading(&key)
+            && let Some((tick, status)) = self.line_choice(line)
+        {
+            let role = self.clean(&key, line);
+            self.read_lines.insert(line);
+            self.approvals.push(Approval {
+                role,
+                name: None,
+                required: true,
+                decision: match status {
+                    Status::Done => Decision::Go,
+                    Status::Failed => Decision::NoGo,
+                    _ => Decision::Pending,
+                },
+                line,
+                checkbox: tick.map(|found| self.checkbox_at(found)),
+            });
+            return;
+        }
+        // Cleaned (and any repair reported) only once the line is used.
+        if classify::is_owner_key(&key) {
+            let value = self.clean(&value, line);
+            if let Some(section) = self.current.and_then(|i| self.sections.get_mut(i))
+                && !value.is_empty()
+            {
+                section.owner = Some(value);
+            }
+        } else if classify::is_status_key(&key) {
+            if let Some(index) = self.current {
+                self.section_status
+                    .insert(index, classify::status_from_cell(&value));
+            }
+        } else if self.in_signoff_section()
+            && !classify::is_date_key(&key)
+            && key.split_whitespace().count() <= 4
+            && !key.contains('`')
+        {
+            let key = self.clean(&key, line);
+            let name = self.clean(&value, line);
+            self.approvals.push(Approval {
+                role: key,
+                name: (!name.is_empty()).then_some(name),
+                required: true,
+                decision: Decision::Pending,
+                line,
+                checkbox: None,
+            });
+        }
+    }
+
+    /// A bullet of a `Criteria:` / `Evidence:` / `Sign-offs:` / rollback-trigger list.
+    fn lead_bullet(&mut self, lead: Option<ListLead>, frame: &Frame, text: &str, line: usize) {
+        let text = text.to_string();
+        match lead {
+            Some(ListLead::Criteria | ListLead::Triggers) => {
                 let (title, detail) = frame.inline.title_and_detail();
+                let saved = self.active_lead;
+                if lead == Some(ListLead::Triggers) {
+                    self.active_lead = Some(ListLead::Triggers);
+                }
                 self.draft(
                     title,
                     detail,
@@ -656,6 +906,7 @@ impl<'a> Importer<'a> {
                     None,
                     None,
                 );
+                self.active_lead = saved;
             }
             Some(ListLead::Signoffs) => {
                 let (role, name) = match split_key_value(&text) {
@@ -709,7 +960,7 @@ impl<'a> Importer<'a> {
                 continue;
             }
             let text = self.line_text(line);
-            if let Some(problem) = unread_box(text) {
+            if let Some(problem) = unread_box(text).or_else(|| self.unread_emoji_box(text)) {
                 let shown = text.trim();
                 self.warn(
                     line,
@@ -794,6 +1045,24 @@ impl<'a> Importer<'a> {
             },
             has_owner_column: self.has_owner_column,
         }
+    }
+}
+
+impl Importer<'_> {
+    /// A list line that starts with an emoji box golive did not read (inside HTML, or in a
+    /// list golive did not see as one).
+    fn unread_emoji_box(&self, line: &str) -> Option<String> {
+        let trimmed = line.trim_start().trim_start_matches('>').trim_start();
+        let rest = trimmed.strip_prefix(['-', '*', '+'])?;
+        if !rest.starts_with(' ') {
+            return None;
+        }
+        let (found, _) = self.emoji_box(rest, 0)?;
+        let mark = &rest[found.at..][..found.glyph_len()];
+        Some(format!(
+            "emoji box `{mark}` was not read (inside HTML, or not in a list here?); start it on \
+             its own line as `- {mark} text`"
+        ))
     }
 }
 
