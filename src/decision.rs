@@ -41,7 +41,10 @@ pub struct Resolved<'a> {
 impl Resolved<'_> {
     /// The item counts for the gate: needed before go-live, and not advisory.
     pub fn gating(&self) -> bool {
-        self.item.phase == Phase::Pre && self.item.severity != Severity::Advisory
+        self.item.phase == Phase::Pre
+            && self.item.severity != Severity::Advisory
+            && self.item.recurrence.is_none()
+            && self.item.runbook.is_none()
     }
 
     /// The status is one the gate accepts: done; n/a on a conditional item; waived by a

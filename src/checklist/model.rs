@@ -70,6 +70,12 @@ pub struct Item {
     /// lives only in the store).
     pub checkbox: Option<Checkbox>,
     pub origin: Origin,
+    /// Due once per period (a daily, weekly, … section): never gates a go-live.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recurrence: Option<super::recurrence::Recurrence>,
+    /// A step of a runbook section, run once per incident or change: never gates a go-live.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runbook: Option<super::recurrence::Runbook>,
 }
 
 /// The bytes of a `[ ]` / `[x]` box in the original file.

@@ -58,6 +58,10 @@ pub struct ItemView<'a> {
     /// The item has a box in the file that `golive tick` can flip.
     pub tickable: bool,
     pub fields: &'a std::collections::BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recurrence: Option<&'a crate::checklist::recurrence::Recurrence>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runbook: Option<&'a crate::checklist::recurrence::Runbook>,
 }
 
 #[derive(Debug, Serialize)]
@@ -119,6 +123,8 @@ impl<'a> StatusReport<'a> {
                     parent: item.parent.as_deref(),
                     tickable: item.checkbox.is_some(),
                     fields: &item.fields,
+                    recurrence: item.recurrence.as_ref(),
+                    runbook: item.runbook.as_ref(),
                 }
             })
             .collect();

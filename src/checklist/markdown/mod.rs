@@ -23,7 +23,9 @@ use inline::{Inline, split_key_value, tidy};
 /// Reads a checklist from the bytes of a Markdown file.
 pub fn import(bytes: &[u8]) -> Result<Checklist, DecodeError> {
     let decoded = encoding::decode(bytes)?;
-    Ok(Importer::new(&decoded).run())
+    let mut checklist = Importer::new(&decoded).run();
+    super::recurrence::mark(&mut checklist);
+    Ok(checklist)
 }
 
 /// An item before ids are assigned.
@@ -618,6 +620,8 @@ impl<'a> Importer<'a> {
             line,
             checkbox,
             origin,
+            recurrence: None,
+            runbook: None,
         }
     }
 
