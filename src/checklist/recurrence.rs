@@ -240,7 +240,7 @@ fn last(path: &[String]) -> &str {
 /// The recurrence a heading (or, with `leading`, the start of an item title) names.
 pub fn detect(text: &str, leading: bool) -> Option<Recurrence> {
     let folded = fold(text);
-    let mut words: Vec<&str> = folded.split_whitespace().collect();
+    let mut words = words_of(&folded);
     if leading {
         // "Jour 1-7: Daily check": the day prefix is when, the word after it how often.
         if matches!(words.first(), Some(&("jour" | "day" | "tag" | "j")))
@@ -260,7 +260,14 @@ pub fn detect(text: &str, leading: bool) -> Option<Recurrence> {
     }
     // Twice a week or every other week is not one of the periods: say nothing rather than
     // the wrong thing.
-    if folded.contains("bi weekly") || folded.contains("biweekly") || folded.contains("bihebdo") {
+    let all = words_of(&folded);
+    if all
+        .windows(2)
+        .any(|pair| pair[0] == "bi" && pair[1] == "weekly")
+        || all
+            .iter()
+            .any(|w| w.starts_with("biweekly") || w.starts_with("bihebdo"))
+    {
         return None;
     }
     let has = |w: &str| words.contains(&w);
@@ -369,9 +376,17 @@ pub fn detect(text: &str, leading: bool) -> Option<Recurrence> {
     })
 }
 
+/// Folded text's words: letters and digits, whatever separates them.
+fn words_of(folded: &str) -> Vec<&str> {
+    folded
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
 fn detect_runbook(heading: &str) -> Option<RunbookKind> {
     let folded = fold(heading);
-    let words: Vec<&str> = folded.split_whitespace().collect();
+    let words = words_of(&folded);
     let has = |list: &[&str]| words.iter().any(|w| list.contains(w));
     if has(&[
         "incident",
@@ -791,8 +806,8 @@ fn section_setting(
 /// A heading as `golive.toml` and `--section` may name it: folded, without its numbering.
 pub fn heading_key(heading: &str) -> String {
     let folded = fold(heading);
-    let words: Vec<&str> = folded
-        .split_whitespace()
+    let words: Vec<&str> = words_of(&folded)
+        .into_iter()
         .skip_while(|w| w.chars().all(|c| c.is_ascii_digit()))
         .collect();
     words.join(" ")
@@ -1004,8 +1019,8 @@ mod tests {
         let p = thursday.period(at("2026-12-02T00:00:00Z"), utc);
         assert_eq!(
             p.due,
-            at("2026-12-25T00:00:00Z"),
-            "due by the end of Thursday 24th"
+            at("2027-01-01T00:00:00Z"),
+            "due by the end of Thursday 31st"
         );
     }
 

@@ -99,7 +99,10 @@ pub fn due<'a>(
             .then(|| previous.key.clone());
         let state = if done(&period.key) {
             DueState::Done
-        } else if at >= period.due || missed.is_some() {
+        } else if (at >= period.due
+            && (recurring.first.is_none() || tracked(recurring, period.due)))
+            || missed.is_some()
+        {
             DueState::Overdue
         } else {
             DueState::Due

@@ -17,6 +17,7 @@ mod probe_http;
 mod probe_local;
 mod probe_tls;
 mod props;
+mod recurring;
 mod reports;
 mod secrets;
 mod seeds;
