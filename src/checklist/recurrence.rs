@@ -242,19 +242,22 @@ pub fn detect(text: &str, leading: bool) -> Option<Recurrence> {
     let folded = fold(text);
     let mut words = words_of(&folded);
     if leading {
-        // "Jour 1-7: Daily check": the day prefix is when, the word after it how often.
-        if matches!(words.first(), Some(&("jour" | "day" | "tag" | "j")))
+        // "Jour 1-7: Daily check": the day prefix is when, the word after it how often. A
+        // title without such a prefix ("Daily metrics review" in "First Week") is a one-time
+        // task that happens to say daily: the heading decides for it.
+        let prefixed = matches!(words.first(), Some(&("jour" | "day" | "tag" | "j")))
             && words
                 .get(1)
-                .is_some_and(|w| w.chars().all(|c| c.is_ascii_digit()))
+                .is_some_and(|w| w.chars().all(|c| c.is_ascii_digit()));
+        if !prefixed {
+            return None;
+        }
+        words.drain(..2);
+        if words
+            .first()
+            .is_some_and(|w| w.chars().all(|c| c.is_ascii_digit()))
         {
-            words.drain(..2);
-            if words
-                .first()
-                .is_some_and(|w| w.chars().all(|c| c.is_ascii_digit()))
-            {
-                words.remove(0);
-            }
+            words.remove(0);
         }
         words.truncate(1);
     }
@@ -973,6 +976,11 @@ mod tests {
         );
         assert_eq!(detect("Jour 14: Bi-weekly review", true), None);
         assert_eq!(detect("Set up daily backups", true), None);
+        assert_eq!(
+            detect("Daily metrics review", true),
+            None,
+            "seed 004: a one-time task"
+        );
     }
 
     #[test]
