@@ -45,6 +45,8 @@ impl Resolved<'_> {
         self.item.phase == Phase::Pre
             && self.item.severity != Severity::Advisory
             && self.item.kind == Kind::Task
+            && self.item.recurrence.is_none()
+            && self.item.runbook.is_none()
     }
 
     /// The status is one the gate accepts: done; n/a on a conditional item; waived by a

@@ -9,6 +9,7 @@ pub mod ids;
 pub mod lint;
 mod markdown;
 pub mod model;
+pub mod recurrence;
 pub mod tick;
 pub mod toml;
 

@@ -54,6 +54,8 @@ pub struct Config {
     pub triggers: Vec<Fields>,
     /// `[roles."NAME"]`: the keys pinned to each approver role (read by `store::sign`).
     pub roles: Fields,
+    /// `[recurring]`: time zone and per-section recurrences (read by `checklist::recurrence`).
+    pub recurring: Fields,
 }
 
 /// The keys of one table, to be taken one by one.
@@ -268,9 +270,27 @@ pub fn parse(text: &str) -> Result<Config, Vec<Diagnostic>> {
                 Fields::default()
             }
         };
+    let recurring = match root.take("recurring") {
+        None => Fields::default(),
+        Some(Spanned {
+            value: RawValue::Table(table),
+            ..
+        }) => table,
+        Some(other) => {
+            errors.push(wrong_kind("recurring", &other, "a table, `[recurring]`"));
+            Fields::default()
+        }
+    };
     errors.extend(root.unknown_keys(
         "at the top level",
-        &["check", "defaults", "notifier", "trigger", "roles"],
+        &[
+            "check",
+            "defaults",
+            "notifier",
+            "trigger",
+            "roles",
+            "recurring",
+        ],
     ));
     if errors.is_empty() {
         Ok(Config {
@@ -279,6 +299,7 @@ pub fn parse(text: &str) -> Result<Config, Vec<Diagnostic>> {
             notifiers,
             triggers,
             roles,
+            recurring,
         })
     } else {
         Err(errors)

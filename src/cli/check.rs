@@ -106,6 +106,7 @@ pub(super) fn run(options: Options) -> anyhow::Result<Outcome> {
         .block_on(writer)
         .context("the result writer stopped")?;
     recorded.context("results could not all be recorded")?;
+    record_periods(&options, &opened, &mut loaded.checklist, &checks, &results)?;
     apply(&mut loaded.checklist, &checks, &results);
     let manual = manual_items(&loaded.checklist, &checks);
     let report = CheckReport::new(&checks, &results, manual);
@@ -300,4 +301,33 @@ impl Drop for Bar {
     fn drop(&mut self) {
         self.0.finish_and_clear();
     }
+}
+
+/// A passing check on a recurring item records its period (once per period).
+fn record_periods(
+    options: &Options,
+    opened: &Opened,
+    checklist: &mut crate::checklist::Checklist,
+    checks: &[Check],
+    results: &[crate::engine::run::CheckResult],
+) -> anyhow::Result<()> {
+    let settings =
+        super::recurring::configure(&options.file, options.config.as_deref(), checklist)?;
+    let passed: Vec<(String, String)> = results
+        .iter()
+        .filter(|result| result.passed)
+        .filter_map(|result| checks.get(result.check))
+        .flat_map(|check| {
+            check
+                .items
+                .iter()
+                .map(|item| (item.clone(), check.name.clone()))
+        })
+        .collect();
+    if passed.is_empty() {
+        return Ok(());
+    }
+    let who = actor(options.by.as_deref(), &options.file);
+    super::recurring::record_checks(opened, checklist, &settings, &passed, &who)?;
+    Ok(())
 }

@@ -166,6 +166,8 @@ pub(super) enum ReportFormat {
     Json,
     /// JUnit XML: one test case per item, for CI test views
     Junit,
+    /// The evidence pack (with --since): one row per recurring item and period
+    Csv,
 }
 
 pub(super) fn report(
@@ -196,6 +198,9 @@ pub(super) fn report(
                 json
             }
             ReportFormat::Junit => junit::render(view),
+            ReportFormat::Csv => anyhow::bail!(
+                "csv is the evidence pack's format: add --since DATE (and --until DATE)"
+            ),
         })
     })?;
     if to_stdout {

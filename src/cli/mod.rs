@@ -5,10 +5,13 @@ mod audit;
 mod check;
 mod gate;
 mod input;
+mod instance;
 mod lint;
 mod load;
 mod output;
+mod pack;
 mod people;
+mod recurring;
 mod status;
 mod store;
 mod tick;
@@ -65,6 +68,9 @@ chain is verified first. Reading never creates a store.",
         /// Only the level-table rows that apply at this maturity level (`A`, `Level B`, `GA`)
         #[arg(long, value_name = "NAME")]
         level: Option<String>,
+        /// Show one runbook instance (see `golive instances`) instead
+        #[arg(long, value_name = "NAME")]
+        instance: Option<String>,
         #[command(flatten)]
         store: store::StoreArgs,
         #[command(flatten)]
@@ -89,8 +95,16 @@ case-insensitive fragment of its title.\n\nExamples:\n  golive tick launch.md he
         /// Who is ticking (default: git's user.name, else $USER)
         #[arg(long, value_name = "NAME")]
         by: Option<String>,
+        /// Tick a step of this runbook instance (see `golive start`), not the file
+        #[arg(long, value_name = "NAME")]
+        instance: Option<String>,
+        /// When it was done, for recurring items and steps (default: now)
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
         #[command(flatten)]
         store: store::StoreArgs,
+        #[command(flatten)]
+        config: view::ConfigArgs,
     },
     /// Verify items by running the checks in golive.toml beside the checklist
     #[command(
@@ -195,6 +209,12 @@ list is an error with a suggestion, unless --extra-role. When golive.toml pins t
         /// Record a role the checklist's sign-offs do not list (shown, never counted by the gate)
         #[arg(long)]
         extra_role: bool,
+        /// Approve one runbook instance (a change) rather than the go-live
+        #[arg(long, value_name = "NAME", conflicts_with_all = ["sign", "extra_role"])]
+        instance: Option<String>,
+        /// When the approval was given (with --instance; default: now)
+        #[arg(long, value_name = "TIME", requires = "instance")]
+        at: Option<String>,
         #[command(flatten)]
         store: store::StoreArgs,
         #[command(flatten)]
@@ -217,6 +237,9 @@ checklist (exit 2). When GITHUB_STEP_SUMMARY is set, a Markdown summary is appen
         file: PathBuf,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// Decide on one runbook instance: every step done, every approval its section names GO
+        #[arg(long, value_name = "NAME")]
+        instance: Option<String>,
         /// An earlier audit head (SEQ:HASH) that must still be in the chain; repeatable
         #[arg(long, value_name = "SEQ:HASH")]
         anchor: Vec<crate::store::event::Anchor>,
@@ -240,6 +263,21 @@ checklist (exit 2). When GITHUB_STEP_SUMMARY is set, a Markdown summary is appen
         /// Where to write it (`-` for stdout); never one of the report's inputs
         #[arg(long, short = 'o', value_name = "FILE")]
         out: PathBuf,
+        /// The evidence pack from this date: every recurring item's periods and the runbook instances
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+        /// The evidence pack up to this date (inclusive; default: now)
+        #[arg(long, value_name = "DATE", requires = "since")]
+        until: Option<String>,
+        /// The evidence pack of one runbook instance: its timeline and approvals
+        #[arg(long, value_name = "NAME")]
+        instance: Option<String>,
+        /// Sign the evidence pack with this secret key (`golive keys new`)
+        #[arg(long, value_name = "KEYFILE")]
+        sign: Option<PathBuf>,
+        /// Count periods as of this time (default: now)
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
         /// An earlier audit head (SEQ:HASH) that must still be in the chain; repeatable
         #[arg(long, value_name = "SEQ:HASH")]
         anchor: Vec<crate::store::event::Anchor>,
@@ -333,6 +371,66 @@ recorded while silenced; an incident still open when the silence ends is sent th
         #[command(flatten)]
         store: store::StoreArgs,
     },
+    /// What recurring items are due and overdue, per owner (exit 1 when one is overdue)
+    #[command(
+        long_about = "List every recurring item (under daily, weekly, monthly or quarterly \
+headings, in English, French or German, or set in golive.toml's [recurring.sections]) with its \
+current period, when it is due by, whether it is done, and when it was last done. An item is \
+overdue once its time in the period has passed, or when the previous period ended without it. \
+Done periods are recorded by `golive tick` and by passing checks, in the store, never in the file.",
+        after_help = "Examples:\n  golive due ops.md\n  golive due ops.md --owner DevOps --format json\n  golive due ops.md --at 2026-12-01T09:30   # as of a given time\n\nExit codes: 0 nothing overdue, 1 something overdue (for cron and CI), 2 input or configuration error."
+    )]
+    Due {
+        /// The checklist's Markdown file
+        file: PathBuf,
+        /// As of this time (default: now)
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+        /// Only items owned by this role
+        #[arg(long, value_name = "ROLE")]
+        owner: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        #[command(flatten)]
+        store: store::StoreArgs,
+        #[command(flatten)]
+        config: view::ConfigArgs,
+    },
+    /// Open an instance of a runbook section (an incident, a change) with its own state
+    #[command(
+        after_help = "Example:\n  golive start ops.md --section \"Checklist Incident\" --name INC-42\n  golive tick ops.md \"équipe mobilisée\" --instance INC-42\n  golive gate ops.md --instance INC-42"
+    )]
+    Start {
+        /// The checklist's Markdown file
+        file: PathBuf,
+        /// The runbook section's heading
+        #[arg(long)]
+        section: String,
+        /// The instance's name (a ticket id; any text)
+        #[arg(long)]
+        name: String,
+        /// When it started (default: now)
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+        /// Who opens it (default: git's user.name, else $USER)
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+        #[command(flatten)]
+        store: store::StoreArgs,
+        #[command(flatten)]
+        config: view::ConfigArgs,
+    },
+    /// List the runbook instances, open and closed
+    Instances {
+        /// The checklist's Markdown file
+        file: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        #[command(flatten)]
+        store: store::StoreArgs,
+        #[command(flatten)]
+        config: view::ConfigArgs,
+    },
     /// Report problems in the checklist: duplicate titles, missing owners, empty sections, unreadable lines
     #[command(after_help = "Exits 1 when there is any finding, so it can gate a pull request.")]
     Lint {
@@ -375,6 +473,14 @@ enum AuditCommand {
         format: Format,
         #[command(flatten)]
         store: store::StoreArgs,
+    },
+    /// Check the signature of an evidence pack written with `report --sign` (exit 1 if it fails)
+    VerifyReport {
+        /// The pack (Markdown, HTML, CSV or JSON)
+        file: PathBuf,
+        /// The public key it must be signed by (a .pub file)
+        #[arg(long, value_name = "KEYFILE")]
+        key: Option<PathBuf>,
     },
     /// List the checklist's events
     Log {
@@ -426,7 +532,109 @@ fn dispatch(command: Command) -> anyhow::Result<Outcome> {
         Command::Status {
             file,
             format,
+            level: _,
+            instance: Some(name),
+            store,
+            config,
+        } => instance::show(
+            &file,
+            &name,
+            format,
+            &store,
+            config.config.as_deref(),
+            false,
+        ),
+        Command::Gate {
+            file,
+            format,
+            instance: Some(name),
+            store,
+            config,
+            ..
+        } => instance::show(&file, &name, format, &store, config.config.as_deref(), true),
+        Command::Report {
+            file,
+            format,
+            out,
+            since,
+            until,
+            instance,
+            sign,
+            at,
+            store,
+            config,
+            ..
+        } if since.is_some() || instance.is_some() || sign.is_some() => {
+            let format = match format {
+                gate::ReportFormat::Md => pack::PackFormat::Md,
+                gate::ReportFormat::Html => pack::PackFormat::Html,
+                gate::ReportFormat::Json => pack::PackFormat::Json,
+                gate::ReportFormat::Csv => pack::PackFormat::Csv,
+                gate::ReportFormat::Junit => {
+                    anyhow::bail!(
+                        "the evidence pack is written as md, html, json or csv, not junit"
+                    )
+                }
+            };
+            pack::report(pack::PackArgs {
+                file: &file,
+                since: since.as_deref().unwrap_or("1970-01-01"),
+                until: until.as_deref(),
+                at: at.as_deref(),
+                instance: instance.as_deref(),
+                format,
+                out: &out,
+                sign: sign.as_deref(),
+                store: &store,
+                config: config.config.as_deref(),
+            })
+        }
+        Command::Due {
+            file,
+            at,
+            owner,
+            format,
+            store,
+            config,
+        } => recurring::due(recurring::DueArgs {
+            file: &file,
+            at: at.as_deref(),
+            owner: owner.as_deref(),
+            format,
+            store: &store,
+            config: config.config.as_deref(),
+        }),
+        Command::Start {
+            file,
+            section,
+            name,
+            at,
+            by,
+            store,
+            config,
+        } => instance::start(instance::StartArgs {
+            file: &file,
+            section: &section,
+            name: &name,
+            at: at.as_deref(),
+            by: by.as_deref(),
+            store: &store,
+            config: config.config.as_deref(),
+        }),
+        Command::Instances {
+            file,
+            format,
+            store,
+            config,
+        } => instance::list(&file, format, &store, config.config.as_deref()),
+        Command::Audit {
+            command: AuditCommand::VerifyReport { file, key },
+        } => pack::verify_report(&file, key.as_deref()),
+        Command::Status {
+            file,
+            format,
             level,
+            instance: None,
             store,
             config,
         } => {
@@ -443,8 +651,22 @@ fn dispatch(command: Command) -> anyhow::Result<Outcome> {
             item,
             undo,
             by,
+            instance,
+            at,
             store,
-        } => tick::run(&file, &item, undo, by.as_deref(), &store),
+            config,
+        } => tick::run(
+            &file,
+            &item,
+            undo,
+            by.as_deref(),
+            &store,
+            tick::Recurring {
+                instance: instance.as_deref(),
+                at: at.as_deref(),
+                config: config.config.as_deref(),
+            },
+        ),
         Command::Waive {
             file,
             item,
@@ -478,6 +700,34 @@ fn dispatch(command: Command) -> anyhow::Result<Outcome> {
             comment,
             sign,
             extra_role,
+            instance: Some(name),
+            at,
+            store,
+            ..
+        } => {
+            let _ = (sign, extra_role);
+            instance::approve(instance::ApproveArgs {
+                file: &file,
+                name: &name,
+                role: &role,
+                go,
+                comment: comment.as_deref(),
+                by: by.as_deref(),
+                at: at.as_deref(),
+                store: &store,
+            })
+        }
+        Command::Approve {
+            file,
+            role,
+            by,
+            go,
+            no_go: _,
+            comment,
+            sign,
+            extra_role,
+            instance: None,
+            at: _,
             store,
             config,
         } => people::approve(people::Approve {
@@ -501,6 +751,7 @@ fn dispatch(command: Command) -> anyhow::Result<Outcome> {
             level,
             store,
             config,
+            instance: None,
         } => {
             let sources = gate::Sources {
                 store: &store,
@@ -518,6 +769,7 @@ fn dispatch(command: Command) -> anyhow::Result<Outcome> {
             level,
             store,
             config,
+            ..
         } => {
             let sources = gate::Sources {
                 store: &store,

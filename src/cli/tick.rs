@@ -7,20 +7,32 @@ use super::{Outcome, input, say};
 use crate::checklist::{Status, tick};
 use crate::store::event::{Kind, NewEvent};
 
+/// `--instance`, `--at` and `--config`: what ticking a recurring item or a runbook step needs.
+pub(super) struct Recurring<'a> {
+    pub(super) instance: Option<&'a str>,
+    pub(super) at: Option<&'a str>,
+    pub(super) config: Option<&'a Path>,
+}
+
 pub(super) fn run(
     path: &Path,
     query: &str,
     undo: bool,
     by: Option<&str>,
     store: &StoreArgs,
+    recurring: Recurring<'_>,
 ) -> anyhow::Result<Outcome> {
     let shown = path.display();
     // Held from the read to the recorded event: every tick reads the file as the one before
     // left it, and the events are in the order of the writes.
     let _lock = input::lock(path)?;
-    let loaded = input::load(path)?;
+    let mut loaded = input::load(path)?;
+    let settings = super::recurring::configure(path, recurring.config, &mut loaded.checklist)?;
     let item = tick::find_item(&loaded.checklist, query)
         .map_err(|error| anyhow::anyhow!("`{shown}`: {error}"))?;
+    if let Some(outcome) = recurring_tick(path, item, undo, by, store, &recurring, &settings)? {
+        return Ok(outcome);
+    }
     let Some(checkbox) = item.checkbox else {
         return tick_in_store(path, &loaded, item, undo, by, store);
     };
@@ -119,4 +131,46 @@ fn tick_in_store(
         item.id
     )?;
     Ok(Outcome::Ok)
+}
+
+/// Recurring items and runbook steps are recorded in the store, never in the file.
+fn recurring_tick(
+    path: &Path,
+    item: &crate::checklist::Item,
+    undo: bool,
+    by: Option<&str>,
+    store: &StoreArgs,
+    recurring: &Recurring<'_>,
+    settings: &crate::checklist::recurrence::Settings,
+) -> anyhow::Result<Option<Outcome>> {
+    if recurring.instance.is_none() && item.recurrence.is_none() {
+        if let Some(runbook) = &item.runbook {
+            bail!(
+                "`{}:{}`: `{}` is a step of the runbook `{}`; tick it in an instance: `--instance NAME` (open one with `golive start`)",
+                path.display(),
+                item.line,
+                item.title,
+                runbook.heading
+            );
+        }
+        if recurring.at.is_some() {
+            bail!(
+                "`{}:{}`: --at is for recurring items and runbook steps",
+                path.display(),
+                item.line
+            );
+        }
+        return Ok(None);
+    }
+    super::recurring::tick(super::recurring::TickArgs {
+        path,
+        item,
+        undo,
+        by,
+        at: recurring.at,
+        instance: recurring.instance,
+        settings,
+        store,
+    })
+    .map(Some)
 }

@@ -52,7 +52,8 @@ pub(super) fn read(
     anchors: &[Anchor],
     items: Items,
 ) -> anyhow::Result<Inputs> {
-    let loaded = input::load(file)?;
+    let mut loaded = input::load(file)?;
+    super::recurring::configure(file, config.config.as_deref(), &mut loaded.checklist)?;
     if items == Items::Required && loaded.checklist.items.is_empty() {
         bail!(
             "`{}`: no items: is this a checklist? golive reads task items (`- [ ] …`), rows of \

@@ -426,6 +426,10 @@ pub struct ItemJson<'a> {
     pub waiver: Option<WaiverJson<'a>>,
     pub na: Option<NaJson<'a>>,
     pub checks: Vec<CheckJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recurrence: Option<&'a crate::checklist::recurrence::Recurrence>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runbook: Option<&'a crate::checklist::recurrence::Runbook>,
 }
 
 #[derive(Debug, Serialize)]
@@ -567,6 +571,8 @@ fn item_json<'a>(view: &GateView<'a>, entry: &Resolved<'a>) -> ItemJson<'a> {
                 duration_ms: r.duration_ms,
             })
             .collect(),
+        recurrence: item.recurrence.as_ref(),
+        runbook: item.runbook.as_ref(),
     }
 }
 

@@ -8,6 +8,8 @@ pub mod gate;
 pub mod html;
 pub mod junit;
 pub mod markdown;
+pub mod pack;
+pub mod recurring;
 pub mod status;
 pub mod timeline;
 

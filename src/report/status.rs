@@ -62,6 +62,10 @@ pub struct ItemView<'a> {
     pub kind: Kind,
     /// The maturity levels a level-table row applies at; empty for every other item.
     pub levels: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recurrence: Option<&'a crate::checklist::recurrence::Recurrence>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runbook: Option<&'a crate::checklist::recurrence::Runbook>,
 }
 
 #[derive(Debug, Serialize)]
@@ -125,6 +129,8 @@ impl<'a> StatusReport<'a> {
                     fields: &item.fields,
                     kind: item.kind,
                     levels: &item.levels,
+                    recurrence: item.recurrence.as_ref(),
+                    runbook: item.runbook.as_ref(),
                 }
             })
             .collect();

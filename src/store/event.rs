@@ -42,6 +42,16 @@ pub enum Kind {
     /// A trigger's configured action ran; payload `{trigger, command, exit_code, output,
     /// duration_ms, timed_out}`.
     Action,
+    /// A recurring item was done for one period; payload `{period, every, at, source,
+    /// evidence}`. `at` is when it was done (`--at`), the event's own time when recorded.
+    Period,
+    /// A runbook instance was opened; payload `{instance, section, kind, at}`.
+    Start,
+    /// A step of a runbook instance was done (or undone); payload `{instance, done, at}`.
+    Step,
+    /// A role's GO or NO-GO on one runbook instance; payload `{instance, role, decision,
+    /// comment, at}`.
+    InstanceApprove,
 }
 
 impl Kind {
@@ -60,6 +70,10 @@ impl Kind {
             Kind::Delivery => "delivery",
             Kind::Silence => "silence",
             Kind::Action => "action",
+            Kind::Period => "period",
+            Kind::Start => "start",
+            Kind::Step => "step",
+            Kind::InstanceApprove => "instance-approve",
         }
     }
 
@@ -78,6 +92,10 @@ impl Kind {
             Kind::Delivery,
             Kind::Silence,
             Kind::Action,
+            Kind::Period,
+            Kind::Start,
+            Kind::Step,
+            Kind::InstanceApprove,
         ]
         .into_iter()
         .find(|kind| kind.as_str() == text)

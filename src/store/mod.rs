@@ -8,6 +8,7 @@ pub mod event;
 mod location;
 pub mod monitor;
 mod postgres;
+pub mod recurring;
 pub mod sign;
 mod sqlite;
 pub mod state;
@@ -215,6 +216,21 @@ impl Store {
             .collect();
         let verification = event::verify_anchored(&events, anchors);
         Ok((State::from_events(checklist, &events), verification))
+    }
+
+    /// Every event of the store, read once, and what verifying their chain found: the
+    /// evidence pack reports exactly the events whose chain it checked.
+    pub async fn verified_events(
+        &self,
+        anchors: &[event::Anchor],
+    ) -> Result<(Vec<Event>, event::Verification), StoreError> {
+        let rows = self.rows(None).await?;
+        let events: Vec<Event> = rows
+            .into_iter()
+            .map(|row| row.into_event(Read::Strict))
+            .collect();
+        let verification = event::verify_anchored(&events, anchors);
+        Ok((events, verification))
     }
 
     /// The store's last event, as an anchor for `audit verify --anchor`; `None` when empty.

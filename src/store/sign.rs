@@ -409,6 +409,20 @@ pub fn verify(checklist: &str, approval: &ApprovalRecord) -> SignatureStatus {
     }
 }
 
+/// Whether `signature_hex` is `public_hex`'s ed25519 signature over `message` (a signed
+/// evidence pack).
+pub fn verify_message(public_hex: &str, signature_hex: &str, message: &[u8]) -> bool {
+    let key = hex::decode(public_hex.trim())
+        .ok()
+        .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+        .and_then(|bytes| VerifyingKey::from_bytes(&bytes).ok());
+    let sig = hex::decode(signature_hex.trim())
+        .ok()
+        .and_then(|bytes| <[u8; 64]>::try_from(bytes).ok())
+        .map(|bytes| DalekSignature::from_bytes(&bytes));
+    matches!((key, sig), (Some(key), Some(sig)) if key.verify_strict(message, &sig).is_ok())
+}
+
 /// One `[roles."NAME"]` table of `golive.toml`: the public keys whose signatures alone count
 /// for that role's approvals.
 #[derive(Debug, Clone, PartialEq)]

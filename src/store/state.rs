@@ -300,6 +300,8 @@ impl State {
             }
             // The monitor's own events: `monitor::history` folds them.
             Kind::Transition | Kind::Alert | Kind::Delivery | Kind::Silence | Kind::Action => {}
+            // Recurring periods and runbook instances: folded by `store::recurring`.
+            Kind::Period | Kind::Start | Kind::Step | Kind::InstanceApprove => {}
         }
         Some(())
     }

@@ -21,6 +21,7 @@ mod probe_local;
 mod probe_tls;
 mod props;
 mod readonly;
+mod recurring;
 mod reports;
 mod secrets;
 mod seeds;

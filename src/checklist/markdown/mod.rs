@@ -24,7 +24,9 @@ use inline::{Inline, split_key_value, tidy};
 /// Reads a checklist from the bytes of a Markdown file.
 pub fn import(bytes: &[u8]) -> Result<Checklist, DecodeError> {
     let decoded = encoding::decode(bytes)?;
-    Ok(Importer::new(&decoded).run())
+    let mut checklist = Importer::new(&decoded).run();
+    super::recurrence::mark(&mut checklist);
+    Ok(checklist)
 }
 
 /// An item before ids are assigned.
@@ -792,6 +794,8 @@ impl<'a> Importer<'a> {
             origin,
             kind: if trigger { Kind::Trigger } else { Kind::Task },
             levels: Vec::new(),
+            recurrence: None,
+            runbook: None,
         }
     }
 
