@@ -3,6 +3,8 @@
 
 mod audit;
 mod check;
+mod conventions;
+mod demo;
 mod gate;
 mod input;
 mod lint;
@@ -34,7 +36,7 @@ pub enum Outcome {
 #[derive(Debug, Parser)]
 #[command(
     name = "golive",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("GOLIVE_COMMIT"), ")"),
     about = "Turn go-live checklists into executable, evidence-backed gates",
     long_about = "golive reads the Markdown go-live checklists your team already keeps \
 (task lists, status tables, sign-off tables; English or French; UTF-8, Windows-1252 or \
@@ -49,6 +51,34 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// See what golive is for in ten seconds: a sample service, its checklist, a NO-GO that shrinks
+    #[command(
+        long_about = "Start a small sample service inside this process (HTTP and HTTPS on loopback \
+ports the system picks, with a certificate made on the spot: one endpoint healthy, one not, a \
+secrets file anyone can read), write a checklist and its golive.toml into a new folder, run the \
+checks, show the gate's NO-GO with its reasons, fix one thing and show the reasons shrink. The \
+service stops when the demo ends (or is interrupted); the folder is kept so you can explore it. \
+Needs nothing but the binary and takes about a second.",
+        after_help = "Examples:\n  golive demo\n  golive demo --dir /tmp/try-golive      # a new or empty folder\n\nSee the README, section \"Try it\"."
+    )]
+    Demo(demo::Args),
+    /// Print a shell completion script (bash, zsh, fish, powershell)
+    #[command(
+        after_help = "Examples:\n  golive completions bash > ~/.local/share/bash-completion/completions/golive\n  golive completions zsh > \"${fpath[1]}/_golive\"\n  golive completions fish > ~/.config/fish/completions/golive.fish\n  golive completions powershell >> $PROFILE\n\nSee the README, section \"Shell completions and man page\"."
+    )]
+    Completions {
+        /// The shell to complete for
+        shell: clap_complete::Shell,
+    },
+    /// Print golive's man page (roff), or write one page per command into a folder
+    #[command(
+        after_help = "Examples:\n  golive man | man -l -\n  golive man --out-dir /usr/local/share/man/man1   # golive.1, golive-check.1, …\n\nSee the README, section \"Shell completions and man page\"."
+    )]
+    Man {
+        /// Write golive.1 and one golive-COMMAND.1 per command into this folder
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
     /// Show per-section progress, open blocking items, approvals and warnings
     #[command(
         long_about = "Show where the checklist stands: per-section progress, totals, open \
@@ -391,7 +421,10 @@ enum Format {
 
 /// Runs golive with the process's arguments.
 pub fn run() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let parsed = conventions::command()
+        .try_get_matches()
+        .and_then(|matches| <Cli as clap::FromArgMatches>::from_arg_matches(&matches));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(error) => {
             let _ = error.print();
@@ -414,6 +447,9 @@ pub fn run() -> ExitCode {
 
 fn dispatch(command: Command) -> anyhow::Result<Outcome> {
     match command {
+        Command::Demo(args) => demo::run(args),
+        Command::Completions { shell } => conventions::completions(shell),
+        Command::Man { out_dir } => conventions::man(out_dir.as_deref()),
         Command::Status {
             file,
             format,

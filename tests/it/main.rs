@@ -5,6 +5,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod agree;
+mod conventions;
+mod demo;
 mod fixtures;
 mod gate;
 mod load;
