@@ -6,6 +6,7 @@ mod check;
 mod conventions;
 mod demo;
 mod gate;
+mod init;
 mod input;
 mod lint;
 mod load;
@@ -62,6 +63,16 @@ Needs nothing but the binary and takes about a second.",
         after_help = "Examples:\n  golive demo\n  golive demo --dir /tmp/try-golive      # a new or empty folder\n\nSee the README, section \"Try it\"."
     )]
     Demo(demo::Args),
+    /// Start a checklist and a working golive.toml from a template (saas, ml, dr, iso27001, maturity)
+    #[command(
+        long_about = "Write a checklist and a golive.toml whose checks verify its items, from a \
+template: a SaaS / web service go-live, an AI/ML pre-production review, a PostgreSQL DR plan, \
+ISO 27001 operations controls, or a maturity-level production readiness review, in English or \
+French. The checks point at placeholders (example.test hosts, /srv paths) for you to replace; \
+`golive check FILE --dry-run` validates them as written. An existing file is never overwritten.",
+        after_help = "Examples:\n  golive init --list\n  golive init --template saas\n  golive init --template dr --lang fr --dir ops/dr\n  golive check go-live.md --dry-run\n\nSee the README, section \"Start from a template\"."
+    )]
+    Init(init::Args),
     /// Print a shell completion script (bash, zsh, fish, powershell)
     #[command(
         after_help = "Examples:\n  golive completions bash > ~/.local/share/bash-completion/completions/golive\n  golive completions zsh > \"${fpath[1]}/_golive\"\n  golive completions fish > ~/.config/fish/completions/golive.fish\n  golive completions powershell >> $PROFILE\n\nSee the README, section \"Shell completions and man page\"."
@@ -448,6 +459,7 @@ pub fn run() -> ExitCode {
 fn dispatch(command: Command) -> anyhow::Result<Outcome> {
     match command {
         Command::Demo(args) => demo::run(args),
+        Command::Init(args) => init::run(args),
         Command::Completions { shell } => conventions::completions(shell),
         Command::Man { out_dir } => conventions::man(out_dir.as_deref()),
         Command::Status {

@@ -9,6 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::support::Sandbox;
+use crate::support_newcomer::{golive_unprivileged, open_folder, read_only_folder};
 
 fn golive() -> Command {
     let mut command = Command::new(assert_cmd::cargo::cargo_bin("golive"));
@@ -99,12 +100,11 @@ fn demos_at_once_from_a_read_only_folder_never_collide() {
     let sandbox = Sandbox::new();
     let locked = sandbox.dir.path().join("locked");
     let tmp = sandbox.dir.path().join("tmp");
-    std::fs::create_dir(&locked).unwrap();
-    std::fs::create_dir(&tmp).unwrap();
-    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o555)).unwrap();
+    read_only_folder(sandbox.dir.path(), &locked);
+    open_folder(&tmp);
     let children: Vec<_> = (0..3)
         .map(|_| {
-            golive()
+            golive_unprivileged()
                 .arg("demo")
                 .current_dir(&locked)
                 .env("TMPDIR", &tmp)
