@@ -3,7 +3,10 @@
 
 mod audit;
 mod check;
+mod conventions;
+mod demo;
 mod gate;
+mod init;
 mod input;
 mod instance;
 mod lint;
@@ -37,7 +40,7 @@ pub enum Outcome {
 #[derive(Debug, Parser)]
 #[command(
     name = "golive",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("GOLIVE_COMMIT"), ")"),
     about = "Turn go-live checklists into executable, evidence-backed gates",
     long_about = "golive reads the Markdown go-live checklists your team already keeps \
 (task lists, status tables, sign-off tables; English or French; UTF-8, Windows-1252 or \
@@ -52,6 +55,44 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// See what golive is for in ten seconds: a sample service, its checklist, a NO-GO that shrinks
+    #[command(
+        long_about = "Start a small sample service inside this process (HTTP and HTTPS on loopback \
+ports the system picks, with a certificate made on the spot: one endpoint healthy, one not, a \
+secrets file anyone can read), write a checklist and its golive.toml into a new folder, run the \
+checks, show the gate's NO-GO with its reasons, fix one thing and show the reasons shrink. The \
+service stops when the demo ends (or is interrupted); the folder is kept so you can explore it. \
+Needs nothing but the binary and takes about a second.",
+        after_help = "Examples:\n  golive demo\n  golive demo --dir /tmp/try-golive      # a new or empty folder\n\nSee the README, section \"Try it\"."
+    )]
+    Demo(demo::Args),
+    /// Start a checklist and a working golive.toml from a template (saas, ml, dr, iso27001, maturity)
+    #[command(
+        long_about = "Write a checklist and a golive.toml whose checks verify its items, from a \
+template: a SaaS / web service go-live, an AI/ML pre-production review, a PostgreSQL DR plan, \
+ISO 27001 operations controls, or a maturity-level production readiness review, in English or \
+French. The checks point at placeholders (example.test hosts, /srv paths) for you to replace; \
+`golive check FILE --dry-run` validates them as written. An existing file is never overwritten.",
+        after_help = "Examples:\n  golive init --list\n  golive init --template saas\n  golive init --template dr --lang fr --dir ops/dr\n  golive check go-live.md --dry-run\n\nSee the README, section \"Start from a template\"."
+    )]
+    Init(init::Args),
+    /// Print a shell completion script (bash, zsh, fish, powershell)
+    #[command(
+        after_help = "Examples:\n  golive completions bash > ~/.local/share/bash-completion/completions/golive\n  golive completions zsh > \"${fpath[1]}/_golive\"\n  golive completions fish > ~/.config/fish/completions/golive.fish\n  golive completions powershell >> $PROFILE\n\nSee the README, section \"Shell completions and man page\"."
+    )]
+    Completions {
+        /// The shell to complete for
+        shell: clap_complete::Shell,
+    },
+    /// Print golive's man page (roff), or write one page per command into a folder
+    #[command(
+        after_help = "Examples:\n  golive man | man -l -\n  golive man --out-dir /usr/local/share/man/man1   # golive.1, golive-check.1, …\n\nSee the README, section \"Shell completions and man page\"."
+    )]
+    Man {
+        /// Write golive.1 and one golive-COMMAND.1 per command into this folder
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
     /// Show per-section progress, open blocking items, approvals and warnings
     #[command(
         long_about = "Show where the checklist stands: per-section progress, totals, open \
@@ -506,7 +547,10 @@ enum Format {
 
 /// Runs golive with the process's arguments.
 pub fn run() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let parsed = conventions::command()
+        .try_get_matches()
+        .and_then(|matches| <Cli as clap::FromArgMatches>::from_arg_matches(&matches));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(error) => {
             let _ = error.print();
@@ -529,6 +573,10 @@ pub fn run() -> ExitCode {
 
 fn dispatch(command: Command) -> anyhow::Result<Outcome> {
     match command {
+        Command::Demo(args) => demo::run(args),
+        Command::Init(args) => init::run(args),
+        Command::Completions { shell } => conventions::completions(shell),
+        Command::Man { out_dir } => conventions::man(out_dir.as_deref()),
         Command::Status {
             file,
             format,

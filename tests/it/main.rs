@@ -5,11 +5,14 @@
 #![allow(clippy::unwrap_used)]
 
 mod agree;
+mod conventions;
 mod corpus;
+mod demo;
 mod edits;
 mod fixtures;
 mod formats;
 mod gate;
+mod init;
 mod load;
 mod load_shapes;
 mod outputs;
@@ -27,6 +30,7 @@ mod secrets;
 mod seeds;
 mod store;
 mod support;
+mod support_newcomer;
 mod tick;
 mod trust;
 mod watch;
