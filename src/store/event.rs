@@ -42,6 +42,9 @@ pub enum Kind {
     /// A trigger's configured action ran; payload `{trigger, command, exit_code, output,
     /// duration_ms, timed_out}`.
     Action,
+    /// A disaster-recovery drill ran, started or stopped; payload `{drill, action, verdict,
+    /// rto_ms, rto_objective_ms, rpo_ms, rpo_objective_ms, evidence}` (see `drill::event`).
+    Drill,
 }
 
 impl Kind {
@@ -60,6 +63,7 @@ impl Kind {
             Kind::Delivery => "delivery",
             Kind::Silence => "silence",
             Kind::Action => "action",
+            Kind::Drill => "drill",
         }
     }
 
@@ -78,6 +82,7 @@ impl Kind {
             Kind::Delivery,
             Kind::Silence,
             Kind::Action,
+            Kind::Drill,
         ]
         .into_iter()
         .find(|kind| kind.as_str() == text)
