@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod agree;
+mod drill;
 mod fixtures;
 mod gate;
 mod load;
