@@ -6,6 +6,7 @@ pub mod checklist;
 pub mod cli;
 pub mod decision;
 pub mod diagnostic;
+pub mod drill;
 pub mod engine;
 pub mod expr;
 pub mod load;

@@ -26,7 +26,18 @@ pub const COMMON_KEYS: &[KeyDoc] = &[
     },
     KeyDoc {
         name: "probe",
-        kind: KeyKind::Choice(&["http", "tls", "tcp", "dns", "command", "file", "load"]),
+        kind: KeyKind::Choice(&[
+            "http",
+            "tls",
+            "tcp",
+            "dns",
+            "command",
+            "file",
+            "load",
+            "postgres",
+            "prometheus",
+            "drill",
+        ]),
         required: true,
         doc: "what verifies the item",
     },
@@ -248,6 +259,25 @@ fn draft(known: &Items<'_>, fields: &mut Fields, errors: &mut Vec<Diagnostic>) -
             .collect();
     }
     let spec = spec?;
+    if let Spec::Drill(drill) = &spec {
+        // A drill's verdict always counts, whatever else is expected of it: a size or an age
+        // must not pass a restore that was never verified.
+        if !conditions
+            .iter()
+            .any(|c| c.metric().to_string() == "verdict")
+            && let Ok(verdict) = Condition::parse("verdict == \"verified\"")
+        {
+            conditions.insert(0, verdict);
+        }
+        for objective in drill.objective_conditions() {
+            if !conditions
+                .iter()
+                .any(|c| c.to_string() == objective.to_string())
+            {
+                conditions.push(objective);
+            }
+        }
+    }
     (errors.len() == before).then_some(Draft {
         header,
         check: Check {

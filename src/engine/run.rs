@@ -139,7 +139,7 @@ pub fn evaluate(check: &Check, outcome: &Outcome) -> Vec<String> {
 
 /// Failure lines for every one of `conditions` that does not hold: the verdict's own line
 /// (`cert.days_left 9 < 30`) for a metric that was observed, else why it could not be.
-fn failures(conditions: &[Condition], outcome: &Outcome) -> Vec<String> {
+pub(crate) fn failures(conditions: &[Condition], outcome: &Outcome) -> Vec<String> {
     conditions
         .iter()
         .filter_map(|condition| match condition.evaluate(&outcome.observed) {

@@ -74,12 +74,27 @@ impl Secrets {
             };
             let reference = &after[..end];
             let value = match reference.split_once(':') {
+                // `${env:NAME:-default}`: the default is written in the file, so it is no
+                // secret and is not redacted; a value from the environment is.
+                Some(("env", spec)) if spec.contains(":-") => {
+                    let (name, default) = spec.split_once(":-").unwrap_or((spec, ""));
+                    match source.env(name).filter(|value| !value.is_empty()) {
+                        Some(value) => value,
+                        None => {
+                            resolved.push_str(default);
+                            rest = &after[end + 1..];
+                            continue;
+                        }
+                    }
+                }
                 Some(("env", name)) => source.env(name).ok_or_else(|| {
                     Diagnostic::new(
                         span.clone(),
                         format!("environment variable `{name}` is not set"),
                     )
-                    .with_hint(format!("export {name}=… before running golive"))
+                    .with_hint(format!(
+                        "export {name}=… before running golive, or give a default: `${{env:{name}:-value}}`"
+                    ))
                 })?,
                 Some(("file", path)) => source
                     .file(Path::new(path))
@@ -276,6 +291,28 @@ mod tests {
                 ))
             }
         }
+    }
+
+    #[test]
+    fn env_references_take_a_default() {
+        let mut secrets = Secrets::default();
+        let text = secrets
+            .resolve(
+                "${env:NOPE:-postgres://postgres@127.0.0.1:5432/test} ${env:TOKEN:-x}",
+                &(0..1),
+                &Fake,
+            )
+            .unwrap();
+        assert_eq!(text, "postgres://postgres@127.0.0.1:5432/test s3cr3t-token");
+        // The default is in the file for anyone to read; the environment's value is secret.
+        assert_eq!(
+            secrets.redact(&text),
+            "postgres://postgres@127.0.0.1:5432/test [redacted]"
+        );
+        assert_eq!(
+            secrets.resolve("${env:NOPE:-}", &(0..1), &Fake).unwrap(),
+            ""
+        );
     }
 
     #[test]

@@ -461,6 +461,15 @@ pub(crate) struct Clients {
 }
 
 impl Clients {
+    /// The client for plain API calls (Prometheus): system roots, redirects followed.
+    pub(crate) fn api(&self) -> Result<reqwest::Client, String> {
+        self.client(&ClientKey {
+            ca: None,
+            insecure: false,
+            follow_redirects: true,
+        })
+    }
+
     /// The client for `key`, built on first use. A bad `ca` file is reported each time, not
     /// cached, so fixing the file fixes the next attempt.
     fn client(&self, key: &ClientKey) -> Result<reqwest::Client, String> {

@@ -12,6 +12,8 @@ pub mod file;
 pub mod http;
 mod keys;
 pub mod load;
+pub mod postgres;
+pub mod prometheus;
 pub mod tcp;
 pub mod tls;
 pub(crate) mod tls_client;
@@ -55,10 +57,13 @@ pub enum Spec {
     Command(command::CommandSpec),
     File(file::FileSpec),
     Load(load::LoadSpec),
+    Postgres(postgres::PostgresSpec),
+    Prometheus(prometheus::PrometheusSpec),
+    Drill(crate::drill::DrillSpec),
 }
 
 /// Every probe's documentation: keys, metrics. Drives unknown-key errors and `golive schema`.
-pub const PROBES: [&ProbeDoc; 7] = [
+pub const PROBES: [&ProbeDoc; 10] = [
     &http::DOC,
     &tls::DOC,
     &tcp::DOC,
@@ -66,6 +71,9 @@ pub const PROBES: [&ProbeDoc; 7] = [
     &command::DOC,
     &file::DOC,
     &load::DOC,
+    &postgres::DOC,
+    &prometheus::DOC,
+    &crate::drill::DOC,
 ];
 
 pub fn doc(name: &str) -> Option<&'static ProbeDoc> {
@@ -87,6 +95,9 @@ impl Spec {
             "command" => command::CommandSpec::from_fields(fields).map(Spec::Command),
             "file" => file::FileSpec::from_fields(fields).map(Spec::File),
             "load" => load::LoadSpec::from_fields(fields).map(Spec::Load),
+            "postgres" => postgres::PostgresSpec::from_fields(fields).map(Spec::Postgres),
+            "prometheus" => prometheus::PrometheusSpec::from_fields(fields).map(Spec::Prometheus),
+            "drill" => crate::drill::DrillSpec::from_fields(fields).map(Spec::Drill),
             other => {
                 let names = PROBES.map(|doc| doc.name);
                 let diagnostic =
@@ -120,7 +131,8 @@ impl Spec {
                     *ca = base.join(&*ca).display().to_string();
                 }
             }
-            Spec::Tcp(_) | Spec::Dns(_) => {}
+            Spec::Drill(spec) => spec.anchor(base),
+            Spec::Tcp(_) | Spec::Dns(_) | Spec::Postgres(_) | Spec::Prometheus(_) => {}
         }
     }
 
@@ -133,6 +145,9 @@ impl Spec {
             Spec::Command(_) => "command",
             Spec::File(_) => "file",
             Spec::Load(_) => "load",
+            Spec::Postgres(_) => "postgres",
+            Spec::Prometheus(_) => "prometheus",
+            Spec::Drill(_) => "drill",
         }
     }
 
@@ -146,6 +161,9 @@ impl Spec {
             Spec::Command(spec) => spec.target(),
             Spec::File(spec) => spec.target(),
             Spec::Load(spec) => spec.target(),
+            Spec::Postgres(spec) => spec.target(),
+            Spec::Prometheus(spec) => spec.target(),
+            Spec::Drill(spec) => spec.target(),
         }
     }
 
@@ -159,7 +177,20 @@ impl Spec {
             Spec::Command(spec) => spec.run(timeout).await,
             Spec::File(spec) => spec.run().await,
             Spec::Load(spec) => spec.run(timeout).await,
+            Spec::Postgres(spec) => boxed(spec.run(timeout)).await,
+            Spec::Prometheus(spec) => spec.run(context, timeout).await,
+            Spec::Drill(spec) => boxed(spec.run(context, timeout)).await,
         }
+    }
+
+    /// [`Spec::run`] with its future's type named, for probes run from inside a probe (a
+    /// drill's `then` checks): the name breaks the type's recursion.
+    pub fn run_boxed<'a>(
+        &'a self,
+        context: &'a Context,
+        timeout: Duration,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Outcome> + Send + 'a>> {
+        Box::pin(self.run(context, timeout))
     }
 
     /// How long one attempt may take when the check's timeout is `timeout`: the timeout
@@ -168,9 +199,19 @@ impl Spec {
     pub fn time_limit(&self, timeout: Duration) -> Duration {
         match self {
             Spec::Load(spec) => spec.time_limit(),
+            Spec::Drill(spec) => spec.time_limit(timeout),
             _ => timeout,
         }
     }
+}
+
+/// A probe's future behind a pointer: sqlx's connection futures hold higher-ranked lifetimes
+/// that rustc cannot prove `Send` through once they are nested in a spawned task, and drills
+/// run probes of their own (their `then` checks), which needs the indirection anyway.
+fn boxed<'a>(
+    future: impl std::future::Future<Output = Outcome> + Send + 'a,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Outcome> + Send + 'a>> {
+    Box::pin(future)
 }
 
 /// What probes share across a run: HTTP clients (one connection pool per TLS setting, so

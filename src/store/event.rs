@@ -52,6 +52,9 @@ pub enum Kind {
     /// A role's GO or NO-GO on one runbook instance; payload `{instance, role, decision,
     /// comment, at}`.
     InstanceApprove,
+    /// A disaster-recovery drill ran, started or stopped; payload `{drill, action, verdict,
+    /// rto_ms, rto_objective_ms, rpo_ms, rpo_objective_ms, evidence}` (see `drill::event`).
+    Drill,
 }
 
 impl Kind {
@@ -74,6 +77,7 @@ impl Kind {
             Kind::Start => "start",
             Kind::Step => "step",
             Kind::InstanceApprove => "instance-approve",
+            Kind::Drill => "drill",
         }
     }
 
@@ -96,6 +100,7 @@ impl Kind {
             Kind::Start,
             Kind::Step,
             Kind::InstanceApprove,
+            Kind::Drill,
         ]
         .into_iter()
         .find(|kind| kind.as_str() == text)

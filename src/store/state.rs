@@ -299,7 +299,12 @@ impl State {
                 }
             }
             // The monitor's own events: `monitor::history` folds them.
-            Kind::Transition | Kind::Alert | Kind::Delivery | Kind::Silence | Kind::Action => {}
+            Kind::Transition
+            | Kind::Alert
+            | Kind::Delivery
+            | Kind::Silence
+            | Kind::Action
+            | Kind::Drill => {}
             // Recurring periods and runbook instances: folded by `store::recurring`.
             Kind::Period | Kind::Start | Kind::Step | Kind::InstanceApprove => {}
         }

@@ -8,6 +8,7 @@ mod agree;
 mod conventions;
 mod corpus;
 mod demo;
+mod drill;
 mod edits;
 mod fixtures;
 mod formats;

@@ -412,7 +412,18 @@ fn schema_describes_every_probe() {
         .collect();
     assert_eq!(
         probes,
-        ["http", "tls", "tcp", "dns", "command", "file", "load"]
+        [
+            "http",
+            "tls",
+            "tcp",
+            "dns",
+            "command",
+            "file",
+            "load",
+            "postgres",
+            "prometheus",
+            "drill"
+        ]
     );
     for variant in variants {
         assert_eq!(variant["additionalProperties"], false);
