@@ -8,10 +8,16 @@
 
 pub mod command;
 pub mod dns;
+pub mod drift;
+pub mod endpoint;
 pub mod file;
 pub mod http;
 mod keys;
+pub mod llm;
 pub mod load;
+pub mod model;
+pub mod scan;
+pub(crate) mod stats;
 pub mod tcp;
 pub mod tls;
 pub(crate) mod tls_client;
@@ -55,10 +61,14 @@ pub enum Spec {
     Command(command::CommandSpec),
     File(file::FileSpec),
     Load(load::LoadSpec),
+    Drift(drift::DriftSpec),
+    Model(model::ModelSpec),
+    Llm(llm::LlmSpec),
+    Scan(scan::ScanSpec),
 }
 
 /// Every probe's documentation: keys, metrics. Drives unknown-key errors and `golive schema`.
-pub const PROBES: [&ProbeDoc; 7] = [
+pub const PROBES: [&ProbeDoc; 11] = [
     &http::DOC,
     &tls::DOC,
     &tcp::DOC,
@@ -66,6 +76,10 @@ pub const PROBES: [&ProbeDoc; 7] = [
     &command::DOC,
     &file::DOC,
     &load::DOC,
+    &drift::DOC,
+    &model::DOC,
+    &llm::DOC,
+    &scan::DOC,
 ];
 
 pub fn doc(name: &str) -> Option<&'static ProbeDoc> {
@@ -87,6 +101,10 @@ impl Spec {
             "command" => command::CommandSpec::from_fields(fields).map(Spec::Command),
             "file" => file::FileSpec::from_fields(fields).map(Spec::File),
             "load" => load::LoadSpec::from_fields(fields).map(Spec::Load),
+            "drift" => drift::DriftSpec::from_fields(fields).map(Spec::Drift),
+            "model" => model::ModelSpec::from_fields(fields).map(Spec::Model),
+            "llm" => llm::LlmSpec::from_fields(fields).map(Spec::Llm),
+            "scan" => scan::ScanSpec::from_fields(fields).map(Spec::Scan),
             other => {
                 let names = PROBES.map(|doc| doc.name);
                 let diagnostic =
@@ -106,6 +124,10 @@ impl Spec {
             Spec::File(spec) => spec.anchor(base),
             Spec::Load(spec) => spec.anchor(base),
             Spec::Command(spec) => spec.anchor(base),
+            Spec::Drift(spec) => spec.anchor(base),
+            Spec::Model(spec) => spec.anchor(base),
+            Spec::Llm(spec) => spec.anchor(base),
+            Spec::Scan(spec) => spec.anchor(base),
             Spec::Http(spec) => {
                 if let Some(ca) = &mut spec.ca
                     && ca.is_relative()
@@ -133,6 +155,10 @@ impl Spec {
             Spec::Command(_) => "command",
             Spec::File(_) => "file",
             Spec::Load(_) => "load",
+            Spec::Drift(_) => "drift",
+            Spec::Model(_) => "model",
+            Spec::Llm(_) => "llm",
+            Spec::Scan(_) => "scan",
         }
     }
 
@@ -146,6 +172,10 @@ impl Spec {
             Spec::Command(spec) => spec.target(),
             Spec::File(spec) => spec.target(),
             Spec::Load(spec) => spec.target(),
+            Spec::Drift(spec) => spec.target(),
+            Spec::Model(spec) => spec.target(),
+            Spec::Llm(spec) => spec.target(),
+            Spec::Scan(spec) => spec.target(),
         }
     }
 
@@ -159,6 +189,10 @@ impl Spec {
             Spec::Command(spec) => spec.run(timeout).await,
             Spec::File(spec) => spec.run().await,
             Spec::Load(spec) => spec.run(timeout).await,
+            Spec::Drift(spec) => spec.run(timeout).await,
+            Spec::Model(spec) => spec.run(context, timeout).await,
+            Spec::Llm(spec) => spec.run(context, timeout).await,
+            Spec::Scan(spec) => spec.run(timeout).await,
         }
     }
 
