@@ -166,6 +166,16 @@ fn hypercare_starts_at_the_gates_go_and_status_shows_the_day() {
         !sandbox.dir.path().join(".golive").exists(),
         "status created a store"
     );
+    let tick = sandbox
+        .golive()
+        .args(["tick", "launch.md", "tests-pass"])
+        .output()
+        .unwrap();
+    assert!(
+        tick.status.success(),
+        "{}",
+        String::from_utf8_lossy(&tick.stderr)
+    );
     let gate = sandbox
         .golive()
         .args(["gate", "launch.md"])
