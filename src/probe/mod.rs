@@ -8,12 +8,18 @@
 
 pub mod command;
 pub mod dns;
+pub mod drift;
+pub mod endpoint;
 pub mod file;
 pub mod http;
 mod keys;
+pub mod llm;
 pub mod load;
+pub mod model;
 pub mod postgres;
 pub mod prometheus;
+pub mod scan;
+pub(crate) mod stats;
 pub mod tcp;
 pub mod tls;
 pub(crate) mod tls_client;
@@ -60,10 +66,14 @@ pub enum Spec {
     Postgres(postgres::PostgresSpec),
     Prometheus(prometheus::PrometheusSpec),
     Drill(crate::drill::DrillSpec),
+    Drift(drift::DriftSpec),
+    Model(model::ModelSpec),
+    Llm(llm::LlmSpec),
+    Scan(scan::ScanSpec),
 }
 
 /// Every probe's documentation: keys, metrics. Drives unknown-key errors and `golive schema`.
-pub const PROBES: [&ProbeDoc; 10] = [
+pub const PROBES: [&ProbeDoc; 14] = [
     &http::DOC,
     &tls::DOC,
     &tcp::DOC,
@@ -74,6 +84,10 @@ pub const PROBES: [&ProbeDoc; 10] = [
     &postgres::DOC,
     &prometheus::DOC,
     &crate::drill::DOC,
+    &drift::DOC,
+    &model::DOC,
+    &llm::DOC,
+    &scan::DOC,
 ];
 
 pub fn doc(name: &str) -> Option<&'static ProbeDoc> {
@@ -98,6 +112,10 @@ impl Spec {
             "postgres" => postgres::PostgresSpec::from_fields(fields).map(Spec::Postgres),
             "prometheus" => prometheus::PrometheusSpec::from_fields(fields).map(Spec::Prometheus),
             "drill" => crate::drill::DrillSpec::from_fields(fields).map(Spec::Drill),
+            "drift" => drift::DriftSpec::from_fields(fields).map(Spec::Drift),
+            "model" => model::ModelSpec::from_fields(fields).map(Spec::Model),
+            "llm" => llm::LlmSpec::from_fields(fields).map(Spec::Llm),
+            "scan" => scan::ScanSpec::from_fields(fields).map(Spec::Scan),
             other => {
                 let names = PROBES.map(|doc| doc.name);
                 let diagnostic =
@@ -117,6 +135,10 @@ impl Spec {
             Spec::File(spec) => spec.anchor(base),
             Spec::Load(spec) => spec.anchor(base),
             Spec::Command(spec) => spec.anchor(base),
+            Spec::Drift(spec) => spec.anchor(base),
+            Spec::Model(spec) => spec.anchor(base),
+            Spec::Llm(spec) => spec.anchor(base),
+            Spec::Scan(spec) => spec.anchor(base),
             Spec::Http(spec) => {
                 if let Some(ca) = &mut spec.ca
                     && ca.is_relative()
@@ -148,6 +170,10 @@ impl Spec {
             Spec::Postgres(_) => "postgres",
             Spec::Prometheus(_) => "prometheus",
             Spec::Drill(_) => "drill",
+            Spec::Drift(_) => "drift",
+            Spec::Model(_) => "model",
+            Spec::Llm(_) => "llm",
+            Spec::Scan(_) => "scan",
         }
     }
 
@@ -164,6 +190,10 @@ impl Spec {
             Spec::Postgres(spec) => spec.target(),
             Spec::Prometheus(spec) => spec.target(),
             Spec::Drill(spec) => spec.target(),
+            Spec::Drift(spec) => spec.target(),
+            Spec::Model(spec) => spec.target(),
+            Spec::Llm(spec) => spec.target(),
+            Spec::Scan(spec) => spec.target(),
         }
     }
 
@@ -180,6 +210,10 @@ impl Spec {
             Spec::Postgres(spec) => boxed(spec.run(timeout)).await,
             Spec::Prometheus(spec) => spec.run(context, timeout).await,
             Spec::Drill(spec) => boxed(spec.run(context, timeout)).await,
+            Spec::Drift(spec) => spec.run(timeout).await,
+            Spec::Model(spec) => spec.run(context, timeout).await,
+            Spec::Llm(spec) => spec.run(context, timeout).await,
+            Spec::Scan(spec) => spec.run(timeout).await,
         }
     }
 
