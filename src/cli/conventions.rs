@@ -71,6 +71,18 @@ const EXAMPLES: &[(&str, &str)] = &[
         "lint",
         "golive lint launch.md\n  golive lint launch.md --format json | jq '.findings | length'",
     ),
+    (
+        "due",
+        "golive due ops.md\n  golive due ops.md --owner DBA --at 2026-11-30T09:00 --format json",
+    ),
+    (
+        "instances",
+        "golive instances ops.md\n  golive instances ops.md --format json",
+    ),
+    (
+        "audit verify-report",
+        "golive report ops.md --since 2026-11-01 --until 2026-12-01 --sign ana.key -o pack.html\n  golive audit verify-report pack.html --key ana.key.pub",
+    ),
 ];
 
 /// The README section that explains each command (a command not listed points at the table
@@ -95,6 +107,18 @@ const SECTIONS: &[(&str, &str)] = &[
     ("tick", "How a checklist is read"),
     ("lint", "How a checklist is read"),
     ("schema", "Checks: `golive.toml`"),
+    (
+        "due",
+        "Recurring procedures, runbooks and the evidence pack",
+    ),
+    (
+        "start",
+        "Recurring procedures, runbooks and the evidence pack",
+    ),
+    (
+        "instances",
+        "Recurring procedures, runbooks and the evidence pack",
+    ),
 ];
 
 /// golive's command definition as `--help`, completions and man pages show it: every

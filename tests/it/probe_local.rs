@@ -422,7 +422,11 @@ fn schema_describes_every_probe() {
             "load",
             "postgres",
             "prometheus",
-            "drill"
+            "drill",
+            "drift",
+            "model",
+            "llm",
+            "scan"
         ]
     );
     for variant in variants {
