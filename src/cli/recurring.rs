@@ -81,7 +81,7 @@ pub(super) fn history(
     }
     let opened = Opened::open(file, store)?;
     let (events, audit) = opened.runtime.block_on(opened.store.verified_events(&[]))?;
-    Ok((opened.key, events, audit))
+    Ok((opened.key.clone(), events, audit))
 }
 
 fn warn_broken(audit: &Verification) {

@@ -25,6 +25,15 @@ pub(super) struct Opened {
     pub(super) runtime: tokio::runtime::Runtime,
 }
 
+impl Drop for Opened {
+    // A clean close checkpoints SQLite's write-ahead log: a finished command leaves one
+    // self-contained `state.db`, which can be copied, backed up or read from read-only media
+    // as it is. Without it the history could sit in a `-wal` file beside it.
+    fn drop(&mut self) {
+        self.runtime.block_on(self.store.close());
+    }
+}
+
 impl Opened {
     /// Opens the store to record in, creating it (and `.golive/`) if needed.
     pub(super) fn open(file: &Path, args: &StoreArgs) -> anyhow::Result<Opened> {

@@ -119,7 +119,7 @@ fn history(
     let (state, audit) = opened
         .runtime
         .block_on(opened.store.verified_state(&opened.key, anchors))?;
-    Ok((opened.key, state, audit))
+    Ok((opened.key.clone(), state, audit))
 }
 
 /// `--config`, else `golive.toml` beside the checklist.

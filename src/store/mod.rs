@@ -280,7 +280,15 @@ impl Store {
     /// the write-ahead log). Dropping a store without closing it is safe, only less tidy.
     pub async fn close(&self) {
         match &self.backend {
-            Backend::Sqlite(pool) => pool.close().await,
+            Backend::Sqlite(pool) => {
+                // The pool's connections may outlive the process's last await, so the log is
+                // folded into the database file here rather than left to SQLite's last close.
+                // A read-only store cannot be checkpointed, and needs not be.
+                let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .execute(pool)
+                    .await;
+                pool.close().await;
+            }
             Backend::Postgres(pool) => pool.close().await,
         }
     }

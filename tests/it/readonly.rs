@@ -264,3 +264,28 @@ fn utf16_without_a_bom_is_reported_as_utf16() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("UTF-16"), "{}", stderr(&output));
 }
+
+#[test]
+fn a_finished_command_leaves_one_self_contained_store_file() {
+    let sandbox = Sandbox::new();
+    sandbox.write("launch.md", CHECKLIST);
+    for round in 0..6 {
+        let undo = if round % 2 == 1 {
+            &["--undo"][..]
+        } else {
+            &[][..]
+        };
+        let ticked = sandbox
+            .golive()
+            .args(["tick", "launch.md", "deploy"])
+            .args(undo)
+            .output()
+            .expect("run golive");
+        assert!(ticked.status.success(), "{}", stderr(&ticked));
+        let store = sandbox.dir.path().join(".golive");
+        // SQLite may leave the log's files beside the database, but empty: everything is in
+        // `state.db` itself.
+        let wal = std::fs::metadata(store.join("state.db-wal")).map_or(0, |meta| meta.len());
+        assert_eq!(wal, 0, "round {round}: the history is left in the WAL");
+    }
+}
