@@ -746,25 +746,20 @@ fn dispatch(command: Command) -> anyhow::Result<Outcome> {
             go,
             no_go: _,
             comment,
-            sign,
-            extra_role,
             instance: Some(name),
             at,
             store,
             ..
-        } => {
-            let _ = (sign, extra_role);
-            instance::approve(instance::ApproveArgs {
-                file: &file,
-                name: &name,
-                role: &role,
-                go,
-                comment: comment.as_deref(),
-                by: by.as_deref(),
-                at: at.as_deref(),
-                store: &store,
-            })
-        }
+        } => instance::approve(instance::ApproveArgs {
+            file: &file,
+            name: &name,
+            role: &role,
+            go,
+            comment: comment.as_deref(),
+            by: by.as_deref(),
+            at: at.as_deref(),
+            store: &store,
+        }),
         Command::Approve {
             file,
             role,
