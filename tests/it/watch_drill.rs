@@ -1,8 +1,8 @@
 //! Seed 001's alert drill: "kill -9 postgres → alert received → restore → resolution
 //! received", against a throwaway PostgreSQL cluster on a free port (never the shared one).
 //!
-//! The `postgres` probe is being written on another branch; until it lands this monitor uses
-//! the `tcp` probe on the cluster's port, which sees the same outage.
+//! The monitor is the `postgres` probe running a query, so the alert means "the database does
+//! not answer", not merely "the port is closed".
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -136,7 +136,7 @@ fn seed_001_alert_drill_kill_9_postgres_alert_restore_resolution() {
     sandbox.write(
         "golive.toml",
         format!(
-            "[[check]]\nitem = \"title:PostgreSQL up*\"\nname = \"postgres\"\nprobe = \"tcp\"\nhost = \"127.0.0.1:{}\"\ntimeout = \"1s\"\nevery = \"1s\"\nfailures_before_alert = 2\n\n[[notifier]]\nname = \"oncall\"\ntype = \"webhook\"\nurl = \"{}\"\n",
+            "[[check]]\nitem = \"title:PostgreSQL up*\"\nname = \"postgres\"\nprobe = \"postgres\"\nurl = \"postgres://postgres@127.0.0.1:{}/postgres\"\nquery = \"select 1\"\nexpect = [\"value == 1\"]\ntimeout = \"1s\"\nevery = \"1s\"\nfailures_before_alert = 2\n\n[[notifier]]\nname = \"oncall\"\ntype = \"webhook\"\nurl = \"{}\"\n",
             cluster.port,
             receiver.url("oncall")
         ),
@@ -155,7 +155,10 @@ fn seed_001_alert_drill_kill_9_postgres_alert_restore_resolution() {
     assert!(to_alert < Duration::from_secs(5), "alert took {to_alert:?}");
     assert_eq!(alert["level"], "crit");
     assert!(
-        alert["reasons"][0].as_str().unwrap().contains("open"),
+        alert["reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("cannot connect"),
         "{alert:#}"
     );
 
