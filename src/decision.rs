@@ -522,7 +522,15 @@ fn from_store(key: &str, record: &ApprovalRecord) -> ApprovalStatus {
         by: Some(record.stamp.by.clone()),
         at: Some(record.stamp.at.clone()),
         comment: record.comment.clone(),
-        signature: sign::verify(key, record),
+        // An adopted approval was signed for the key it was recorded under.
+        signature: sign::verify(
+            if record.checklist.is_empty() {
+                key
+            } else {
+                &record.checklist
+            },
+            record,
+        ),
         key: record
             .signature
             .as_ref()

@@ -62,10 +62,10 @@ pub(super) fn log(
 ) -> anyhow::Result<Outcome> {
     super::input::load(file)?;
     let events = match Opened::open_existing(file, store)? {
-        Some(opened) => {
-            let checklist = (!all).then_some(opened.key.as_str());
-            opened.runtime.block_on(opened.store.events(checklist))?
-        }
+        Some(opened) if all => opened.runtime.block_on(opened.store.events(None))?,
+        Some(opened) => opened
+            .runtime
+            .block_on(opened.store.events_of(&opened.identity))?,
         None => Vec::new(),
     };
     match format {

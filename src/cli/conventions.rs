@@ -83,6 +83,14 @@ const EXAMPLES: &[(&str, &str)] = &[
         "audit verify-report",
         "golive report ops.md --since 2026-11-01 --until 2026-12-01 --sign ana.key -o pack.html\n  golive audit verify-report pack.html --key ana.key.pub",
     ),
+    (
+        "store",
+        "golive store adopt ops/launch.md --store /srv/golive/state.db",
+    ),
+    (
+        "store adopt",
+        "golive store adopt ops/launch.md --store /srv/golive/state.db\n  golive store adopt web/launch.md --decline",
+    ),
 ];
 
 /// The README section that explains each command (a command not listed points at the table
@@ -105,6 +113,7 @@ const SECTIONS: &[(&str, &str)] = &[
     ("watch", "After go-live: `golive watch`"),
     ("silence", "After go-live: `golive watch`"),
     ("tick", "How a checklist is read"),
+    ("store", "One checklist, one history"),
     ("lint", "How a checklist is read"),
     ("schema", "Checks: `golive.toml`"),
     (

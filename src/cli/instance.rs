@@ -62,8 +62,8 @@ pub(super) fn start(args: StartArgs<'_>) -> anyhow::Result<Outcome> {
     let opened = Opened::open(args.file, args.store)?;
     let events = opened
         .runtime
-        .block_on(opened.store.events(Some(&opened.key)))?;
-    let recurring = Recurring::from_events(&opened.key, &events);
+        .block_on(opened.store.events_of(&opened.identity))?;
+    let recurring = Recurring::from_events(&opened.identity, &events);
     if let Some(existing) = recurring.instances.get(name) {
         bail!(
             "`{shown}`: an instance `{name}` already exists ({}, started {} by {}); choose another name",
@@ -197,8 +197,8 @@ pub(super) fn approve(args: ApproveArgs<'_>) -> anyhow::Result<Outcome> {
     let opened = Opened::open(args.file, args.store)?;
     let events = opened
         .runtime
-        .block_on(opened.store.events(Some(&opened.key)))?;
-    let recurring = Recurring::from_events(&opened.key, &events);
+        .block_on(opened.store.events_of(&opened.identity))?;
+    let recurring = Recurring::from_events(&opened.identity, &events);
     let Some(instance) = recurring.instances.get(args.name) else {
         bail!(
             "`{shown}`: no instance `{}` (see `golive instances {shown}`)",

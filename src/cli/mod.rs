@@ -340,6 +340,11 @@ checklist (exit 2). When GITHUB_STEP_SUMMARY is set, a Markdown summary is appen
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Manage the store: say whose a history kept by an earlier golive is
+    Store {
+        #[command(subcommand)]
+        command: StoreCommand,
+    },
     /// Print the JSON Schema of golive.toml (for editor completion and validation)
     Schema,
     /// Load-test a URL: latency percentiles, throughput and errors by kind
@@ -532,6 +537,27 @@ enum AuditCommand {
         /// Every checklist's events, not only this one's
         #[arg(long)]
         all: bool,
+        #[command(flatten)]
+        store: store::StoreArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum StoreCommand {
+    /// Make the history an earlier golive kept under this file's name this checklist's
+    ///
+    /// golive keys a checklist by its path from the repository root (outside a repository,
+    /// from the store's folder); earlier versions keyed it by file name alone, so two
+    /// checklists of that name sharing a store shared one history. The default store beside
+    /// the checklist adopts that history by itself; a shared store (`--store`, `GOLIVE_STORE`)
+    /// cannot tell whose it was, and says so: adopt it, or --decline it, here. Recorded as an
+    /// `adopt` event in the audit trail; a name is adopted once.
+    Adopt {
+        /// The checklist's Markdown file
+        file: PathBuf,
+        /// Say the history is not this checklist's (it is no longer mentioned)
+        #[arg(long)]
+        decline: bool,
         #[command(flatten)]
         store: store::StoreArgs,
     },
@@ -840,6 +866,14 @@ fn dispatch(command: Command) -> anyhow::Result<Outcome> {
                     store,
                 },
         } => audit::log(&file, &store, format, all),
+        Command::Store {
+            command:
+                StoreCommand::Adopt {
+                    file,
+                    decline,
+                    store,
+                },
+        } => store::adopt(&file, decline, &store),
         Command::Lint { file, format } => lint::run(&file, format),
         Command::Watch {
             file,

@@ -86,7 +86,7 @@ pub(super) fn report(args: PackArgs<'_>) -> anyhow::Result<Outcome> {
     let (checklist_key, events, audit) = history(args.file, args.store)?;
     let recurring = Recurring::from_events(&checklist_key, &events);
     let request = PackRequest {
-        key: &checklist_key,
+        key: &checklist_key.key,
         since,
         until,
         now,

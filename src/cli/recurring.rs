@@ -14,6 +14,7 @@ use crate::checklist::recurrence::{self, Settings, heading_key};
 use crate::checklist::{Checklist, Item};
 use crate::report::recurring::{self as view, DueState, stamp};
 use crate::store::event::{Event, Kind, NewEvent, Verification};
+use crate::store::identity::Identity;
 use crate::store::recurring::Recurring;
 use crate::store::{Location, checklist_key};
 
@@ -68,7 +69,7 @@ pub(super) fn instant(at: Option<&str>, tz: Tz) -> anyhow::Result<DateTime<Utc>>
 pub(super) fn history(
     file: &Path,
     store: &StoreArgs,
-) -> anyhow::Result<(String, Vec<Event>, Verification)> {
+) -> anyhow::Result<(Identity, Vec<Event>, Verification)> {
     let location = match &store.store {
         Some(text) => Location::parse(text),
         None => Location::beside(file),
@@ -77,11 +78,15 @@ pub(super) fn history(
         && !path.exists()
     {
         let audit = crate::store::event::verify_anchored(&[], &[]);
-        return Ok((checklist_key(file), Vec::new(), audit));
+        return Ok((
+            Identity::plain(checklist_key(file, &location)),
+            Vec::new(),
+            audit,
+        ));
     }
     let opened = Opened::open(file, store)?;
     let (events, audit) = opened.runtime.block_on(opened.store.verified_events(&[]))?;
-    Ok((opened.key.clone(), events, audit))
+    Ok((opened.identity.clone(), events, audit))
 }
 
 fn warn_broken(audit: &Verification) {
@@ -192,8 +197,8 @@ pub(super) fn tick(args: TickArgs<'_>) -> anyhow::Result<Outcome> {
     let who = actor(args.by, args.path);
     let events = opened
         .runtime
-        .block_on(opened.store.events(Some(&opened.key)))?;
-    let recurring = Recurring::from_events(&opened.key, &events);
+        .block_on(opened.store.events_of(&opened.identity))?;
+    let recurring = Recurring::from_events(&opened.identity, &events);
     if let Some(name) = args.instance {
         let Some(instance) = recurring.instances.get(name) else {
             bail!(
@@ -316,8 +321,8 @@ pub(super) fn record_checks(
     let now = Utc::now();
     let events = opened
         .runtime
-        .block_on(opened.store.events(Some(&opened.key)))?;
-    let recurring = Recurring::from_events(&opened.key, &events);
+        .block_on(opened.store.events_of(&opened.identity))?;
+    let recurring = Recurring::from_events(&opened.identity, &events);
     let mut new = Vec::new();
     for (item_id, check) in passed {
         let Some(item) = checklist.items.iter().find(|i| &i.id == item_id) else {

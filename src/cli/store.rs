@@ -7,6 +7,7 @@ use anyhow::Context as _;
 use sha2::{Digest, Sha256};
 
 use crate::store::event::{Event, Kind, NewEvent};
+use crate::store::identity::{self, Adoption, Identity};
 use crate::store::state::State;
 use crate::store::{Location, Store, checklist_key};
 
@@ -18,10 +19,12 @@ pub(super) struct StoreArgs {
     pub(super) store: Option<String>,
 }
 
-/// A checklist's store, opened, with the checklist's key and current state.
+/// A checklist's store, opened, with the checklist's key (what new events are recorded
+/// under) and its identity (whose events are its history: the key's, and those it adopted).
 pub(super) struct Opened {
     pub(super) store: Store,
     pub(super) key: String,
+    pub(super) identity: Identity,
     pub(super) runtime: tokio::runtime::Runtime,
 }
 
@@ -35,33 +38,73 @@ impl Drop for Opened {
 }
 
 impl Opened {
-    /// Opens the store to record in, creating it (and `.golive/`) if needed.
+    /// Opens the store to record in, creating it (and `.golive/`) if needed. A history an
+    /// earlier golive kept under the file name that is unambiguously this checklist's is
+    /// adopted here, by an `adopt` event, before anything else is recorded.
     pub(super) fn open(file: &Path, args: &StoreArgs) -> anyhow::Result<Opened> {
         let location = location(file, args);
         let runtime = runtime()?;
         let store = runtime
             .block_on(Store::open(&location))
             .with_context(|| format!("cannot open the store at `{}`", location.display()))?;
-        Ok(Opened {
-            store,
-            key: checklist_key(file),
-            runtime,
-        })
+        let mut opened = Opened::with(store, runtime, file, args)?;
+        if let Some(adopted) = &opened.identity.adopted
+            && adopted.before.is_none()
+        {
+            let event = NewEvent {
+                checklist: opened.key.clone(),
+                kind: Kind::Adopt,
+                item: None,
+                actor: actor(None, file),
+                payload: identity::payload(&adopted.from, true),
+            };
+            let sealed = opened.append(vec![event])?;
+            if let Some(adopted) = opened.identity.adopted.as_mut() {
+                adopted.before = sealed.first().map(|event| event.seq);
+            }
+        }
+        Ok(opened)
     }
 
     /// Opens the store to read only: `None` when there is none yet, and nothing is created
-    /// (see [`Store::open_existing`]). Read-only commands use this.
+    /// (see [`Store::open_existing`]). Read-only commands use this: an adoption that is due
+    /// is folded as if recorded, and left for the next command that writes.
     pub(super) fn open_existing(file: &Path, args: &StoreArgs) -> anyhow::Result<Option<Opened>> {
         let location = location(file, args);
         let runtime = runtime()?;
         let store = runtime
             .block_on(Store::open_existing(&location))
             .with_context(|| format!("cannot read the store at `{}`", location.display()))?;
-        Ok(store.map(|store| Opened {
+        store
+            .map(|store| Opened::with(store, runtime, file, args))
+            .transpose()
+    }
+
+    /// The opened store, with the checklist's key and identity, and a word on stderr when
+    /// history under the file name needs a person to say whose it is.
+    fn with(
+        store: Store,
+        runtime: tokio::runtime::Runtime,
+        file: &Path,
+        args: &StoreArgs,
+    ) -> anyhow::Result<Opened> {
+        let location = location(file, args);
+        let key = checklist_key(file, &location);
+        let adoption = adoption(&store, &runtime, file, &location, &key)?;
+        if let Adoption::Ambiguous { from } = &adoption {
+            eprintln!(
+                "note: this store holds history an earlier golive kept under `{from}`, which may \
+                 be this checklist's or another `{from}`'s sharing the store; `golive store adopt \
+                 {}` makes it this one's, `--decline` says it is not",
+                file.display()
+            );
+        }
+        Ok(Opened {
+            identity: adoption.identity(&key),
             store,
-            key: checklist_key(file),
+            key,
             runtime,
-        }))
+        })
     }
 
     pub(super) fn append(&self, events: Vec<NewEvent>) -> anyhow::Result<Vec<Event>> {
@@ -79,8 +122,8 @@ impl Opened {
     ) -> anyhow::Result<Option<NewEvent>> {
         let last = self
             .runtime
-            .block_on(self.store.latest(&self.key, Kind::Import))?;
-        let recorded = State::from_events(&self.key, &last).imported_sha256;
+            .block_on(self.store.latest(&self.identity, Kind::Import))?;
+        let recorded = State::from_events(&self.identity, &last).imported_sha256;
         let event = self.import(bytes, items, actor);
         let sha = event
             .payload
@@ -102,6 +145,98 @@ impl Opened {
             }),
         }
     }
+}
+
+/// What the store says of the history under `file`'s name for the checklist keyed `key`.
+/// Only the default store beside the checklist adopts without asking: no other checklist of
+/// that name can have written there.
+fn adoption(
+    store: &Store,
+    runtime: &tokio::runtime::Runtime,
+    file: &Path,
+    location: &Location,
+    key: &str,
+) -> anyhow::Result<Adoption> {
+    let name = identity::file_name(file);
+    if key == name || std::env::var("GOLIVE_CHECKLIST_ID").is_ok_and(|id| !id.trim().is_empty()) {
+        return Ok(Adoption::None);
+    }
+    let adopts = runtime.block_on(store.adopt_events())?;
+    let named = runtime.block_on(store.has_events(&name))?;
+    let automatic = *location == Location::beside(file);
+    Ok(identity::decide(key, &name, &adopts, named, automatic))
+}
+
+/// `golive store adopt FILE [--decline]`: says whose the history an earlier golive kept under
+/// the file's name is, where golive could not tell by itself.
+pub(super) fn adopt(
+    file: &Path,
+    decline: bool,
+    args: &StoreArgs,
+) -> anyhow::Result<super::Outcome> {
+    super::input::load(file)?;
+    let location = location(file, args);
+    let runtime = runtime()?;
+    let store = runtime
+        .block_on(Store::open(&location))
+        .with_context(|| format!("cannot open the store at `{}`", location.display()))?;
+    let key = checklist_key(file, &location);
+    let name = identity::file_name(file);
+    let shown = file.display();
+    if key == name {
+        super::output::say!(
+            "`{shown}` is keyed `{key}`, the name earlier versions used: its history is already its own"
+        )?;
+        runtime.block_on(store.close());
+        return Ok(super::Outcome::Ok);
+    }
+    let adopts = runtime.block_on(store.adopt_events())?;
+    let named = runtime.block_on(store.has_events(&name))?;
+    let decided = identity::decide(&key, &name, &adopts, named, true);
+    let refusal = match (&decided, decline) {
+        (Adoption::None, _) => Some(format!(
+            "the store holds no history under `{name}`: nothing to adopt"
+        )),
+        (Adoption::Recorded { seq, .. }, _) => Some(format!(
+            "`{key}` adopted the history under `{name}` already (event {seq})"
+        )),
+        (Adoption::Elsewhere { by: Some(by), .. }, true) => {
+            super::output::say!(
+                "the history under `{name}` is `{by}`'s already, not `{key}`'s: nothing to record"
+            )?;
+            runtime.block_on(store.close());
+            return Ok(super::Outcome::Ok);
+        }
+        (Adoption::Elsewhere { by: Some(by), .. }, false) => Some(format!(
+            "the history under `{name}` is `{by}`'s: it adopted it already"
+        )),
+        (Adoption::Elsewhere { by: None, .. }, true) => Some(format!(
+            "`{key}` declined the history under `{name}` already"
+        )),
+        _ => None,
+    };
+    if let Some(refusal) = refusal {
+        runtime.block_on(store.close());
+        anyhow::bail!("`{shown}`: {refusal}");
+    }
+    let event = NewEvent {
+        checklist: key.clone(),
+        kind: Kind::Adopt,
+        item: None,
+        actor: actor(None, file),
+        payload: identity::payload(&name, !decline),
+    };
+    let sealed = runtime.block_on(store.append(vec![event]));
+    runtime.block_on(store.close());
+    let seq = sealed?.first().map_or(0, |event| event.seq);
+    if decline {
+        super::output::say!(
+            "`{key}` declined the history under `{name}` (event {seq}): it stays apart"
+        )?;
+    } else {
+        super::output::say!("`{key}` adopted the history under `{name}` (event {seq})")?;
+    }
+    Ok(super::Outcome::Ok)
 }
 
 /// `--store`, else `.golive/state.db` beside the checklist.

@@ -114,11 +114,12 @@ fn history(
     let Some(opened) = Opened::open_existing(file, store)? else {
         // No events: anchors, which name events, cannot hold.
         let audit = event::verify_anchored(&[], anchors);
-        return Ok((checklist_key(file), State::default(), audit));
+        let location = super::store::location(file, store);
+        return Ok((checklist_key(file, &location), State::default(), audit));
     };
     let (state, audit) = opened
         .runtime
-        .block_on(opened.store.verified_state(&opened.key, anchors))?;
+        .block_on(opened.store.verified_state(&opened.identity, anchors))?;
     Ok((opened.key.clone(), state, audit))
 }
 

@@ -245,6 +245,7 @@ pub(super) fn run(options: Options) -> anyhow::Result<Outcome> {
         runner::Options {
             store: opened.store.clone(),
             checklist: opened.key.clone(),
+            identity: opened.identity.clone(),
             jobs: options.jobs,
             log: Arc::clone(&log),
             reload,

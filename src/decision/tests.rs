@@ -529,9 +529,13 @@ fn signed_approvals_verify_and_a_tampered_one_counts_as_not_given() {
         decision.reasons[0].message,
         "signature of `QA Lead`'s approval does not verify"
     );
-    // The same approval checked against another checklist's key does not verify either.
+    // The same approval recorded under another checklist's key does not verify either.
+    let mut moved = state(&events);
+    for approval in &mut moved.approvals {
+        approval.checklist = "other.md".into();
+    }
     assert_eq!(
-        decide("other.md", &list, &state(&events), TRUSTED, TODAY)
+        decide("other.md", &list, &moved, TRUSTED, TODAY)
             .reasons
             .len(),
         2

@@ -55,6 +55,9 @@ pub enum Kind {
     /// A disaster-recovery drill ran, started or stopped; payload `{drill, action, verdict,
     /// rto_ms, rto_objective_ms, rpo_ms, rpo_objective_ms, evidence}` (see `drill::event`).
     Drill,
+    /// A path-keyed checklist took over (or declined) the history an earlier golive kept
+    /// under its bare file name; payload `{from, decision}` (see `store::identity`).
+    Adopt,
 }
 
 impl Kind {
@@ -78,6 +81,7 @@ impl Kind {
             Kind::Step => "step",
             Kind::InstanceApprove => "instance-approve",
             Kind::Drill => "drill",
+            Kind::Adopt => "adopt",
         }
     }
 
@@ -101,6 +105,7 @@ impl Kind {
             Kind::Step,
             Kind::InstanceApprove,
             Kind::Drill,
+            Kind::Adopt,
         ]
         .into_iter()
         .find(|kind| kind.as_str() == text)
@@ -110,7 +115,7 @@ impl Kind {
 /// An event before the store gives it a place in the chain.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewEvent {
-    /// Which checklist it concerns (see [`checklist_key`](crate::store::checklist_key)).
+    /// Which checklist it concerns (see [`checklist_key`](crate::store::identity::checklist_key)).
     pub checklist: String,
     pub kind: Kind,
     pub item: Option<String>,

@@ -5,6 +5,7 @@
 //! current state is a fold over them ([`state::State`]).
 
 pub mod event;
+pub mod identity;
 mod location;
 pub mod monitor;
 mod postgres;
@@ -13,7 +14,6 @@ pub mod sign;
 mod sqlite;
 pub mod state;
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,6 +21,8 @@ use serde_json::Value as Json;
 use sqlx::migrate::MigrateError;
 
 use event::{Event, NewEvent};
+pub use identity::checklist_key;
+use identity::{Identity, Owner as _};
 pub use location::Location;
 use state::State;
 
@@ -175,16 +177,18 @@ impl Store {
     /// What `checklist`'s events add up to now. Reads every event but the results of runs
     /// before the latest, which [`State::from_events`] skips anyway: a store's history grows
     /// by thousands of results a run, and they need not all be fetched and parsed again.
-    pub async fn state(&self, checklist: &str) -> Result<State, StoreError> {
-        let rows = match &self.backend {
-            Backend::Sqlite(pool) => sqlite::state_rows(pool, checklist).await,
-            Backend::Postgres(pool) => postgres::state_rows(pool, checklist).await,
+    pub async fn state(&self, checklist: &Identity) -> Result<State, StoreError> {
+        let mut events = Vec::new();
+        for key in keys(checklist) {
+            let rows = match &self.backend {
+                Backend::Sqlite(pool) => sqlite::state_rows(pool, key).await,
+                Backend::Postgres(pool) => postgres::state_rows(pool, key).await,
+            }
+            .map_err(|cause| self.error(cause))?;
+            events.extend(rows.into_iter().map(|row| row.into_event(Read::Lenient)));
         }
-        .map_err(|cause| self.error(cause))?;
-        let events: Vec<Event> = rows
-            .into_iter()
-            .map(|row| row.into_event(Read::Lenient))
-            .collect();
+        events.retain(|event| checklist.owns(event));
+        events.sort_by_key(|event| event.seq);
         let last_run = events
             .iter()
             .filter(|event| event.kind() == Some(event::Kind::Run))
@@ -196,8 +200,42 @@ impl Store {
         }
         // The last run event cannot be read, so the latest run is an earlier one, whose
         // results were not fetched: fold the whole history.
-        let events = self.events(Some(checklist)).await?;
+        let events = self.events_of(checklist).await?;
         Ok(State::from_events(checklist, &events))
+    }
+
+    /// Every event of `checklist`, adopted ones included, in `seq` order.
+    pub async fn events_of(&self, checklist: &Identity) -> Result<Vec<Event>, StoreError> {
+        let mut events = Vec::new();
+        for key in keys(checklist) {
+            events.extend(self.events(Some(key)).await?);
+        }
+        events.retain(|event| checklist.owns(event));
+        events.sort_by_key(|event| event.seq);
+        Ok(events)
+    }
+
+    /// Every `adopt` event of the store, in `seq` order: what [`identity::decide`] reads.
+    pub async fn adopt_events(&self) -> Result<Vec<Event>, StoreError> {
+        let kind = event::Kind::Adopt.as_str();
+        let rows = match &self.backend {
+            Backend::Sqlite(pool) => sqlite::kind_rows(pool, kind).await,
+            Backend::Postgres(pool) => postgres::kind_rows(pool, kind).await,
+        }
+        .map_err(|cause| self.error(cause))?;
+        Ok(rows
+            .into_iter()
+            .map(|row| row.into_event(Read::Lenient))
+            .collect())
+    }
+
+    /// Whether any event is stored under `checklist` (a key, not an identity).
+    pub async fn has_events(&self, checklist: &str) -> Result<bool, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(pool) => sqlite::has_rows(pool, checklist).await,
+            Backend::Postgres(pool) => postgres::has_rows(pool, checklist).await,
+        }
+        .map_err(|cause| self.error(cause))
     }
 
     /// `checklist`'s state folded from exactly the events the chain verification read, in
@@ -206,7 +244,7 @@ impl Store {
     /// this reads the whole history, where [`Store::state`] skips past results.
     pub async fn verified_state(
         &self,
-        checklist: &str,
+        checklist: &Identity,
         anchors: &[event::Anchor],
     ) -> Result<(State, event::Verification), StoreError> {
         let rows = self.rows(None).await?;
@@ -243,18 +281,37 @@ impl Store {
         Ok(head.map(|(seq, hash)| event::Anchor { seq, hash }))
     }
 
-    /// `checklist`'s latest event of `kind`, if any.
+    /// `checklist`'s latest event of `kind`, if any, adopted ones included.
     pub async fn latest(
         &self,
-        checklist: &str,
+        checklist: &Identity,
         kind: event::Kind,
     ) -> Result<Option<Event>, StoreError> {
-        let row = match &self.backend {
-            Backend::Sqlite(pool) => sqlite::latest_row(pool, checklist, kind.as_str()).await,
-            Backend::Postgres(pool) => postgres::latest_row(pool, checklist, kind.as_str()).await,
+        let mut latest: Option<Event> = None;
+        for key in keys(checklist) {
+            let row = match &self.backend {
+                Backend::Sqlite(pool) => sqlite::latest_row(pool, key, kind.as_str()).await,
+                Backend::Postgres(pool) => postgres::latest_row(pool, key, kind.as_str()).await,
+            }
+            .map_err(|cause| self.error(cause))?;
+            let mut found = row.map(|row| row.into_event(Read::Lenient));
+            if found.as_ref().is_some_and(|event| !checklist.owns(event)) {
+                // Written under the adopted name after the adoption (only a golive that
+                // ignores migrations could): look further back, rarely.
+                found = self
+                    .events_of(checklist)
+                    .await?
+                    .into_iter()
+                    .rev()
+                    .find(|event| event.checklist == key && event.kind() == Some(kind));
+            }
+            if let Some(event) = found
+                && latest.as_ref().is_none_or(|best| best.seq < event.seq)
+            {
+                latest = Some(event);
+            }
         }
-        .map_err(|cause| self.error(cause))?;
-        Ok(row.map(|row| row.into_event(Read::Lenient)))
+        Ok(latest)
     }
 
     /// [`event::verify`] over the whole table in `seq` order: the chain is global to the
@@ -361,24 +418,14 @@ fn seal_after(last: Option<(i64, String)>, events: Vec<NewEvent>) -> Vec<(Event,
         .collect()
 }
 
-/// The key a checklist's events are stored under: its file name (`launch.md`), so that
-/// moving the checklist, or cloning its repository elsewhere, keeps its history.
-///
-/// Two checklists with the same file name therefore share a history in a store they share,
-/// which matters for a team's PostgreSQL store (the default SQLite store lives beside its
-/// checklist, one per directory). Set `GOLIVE_CHECKLIST_ID` to give a checklist a key of its
-/// own; it overrides the file name whenever it is set and not blank.
-pub fn checklist_key(path: &Path) -> String {
-    if let Ok(id) = std::env::var("GOLIVE_CHECKLIST_ID") {
-        let id = id.trim();
-        if !id.is_empty() {
-            return id.to_string();
-        }
-    }
-    match path.file_name() {
-        Some(name) => name.to_string_lossy().into_owned(),
-        None => path.display().to_string(),
-    }
+/// The keys an identity's events are stored under: its own, then the one it adopted.
+fn keys(checklist: &Identity) -> impl Iterator<Item = &str> {
+    std::iter::once(checklist.key.as_str()).chain(
+        checklist
+            .adopted
+            .as_ref()
+            .map(|adopted| adopted.from.as_str()),
+    )
 }
 
 /// An `events` row as both backends select it: `seq, at, checklist, kind, item, actor,

@@ -171,6 +171,23 @@ pub(super) async fn state_rows(pool: &PgPool, checklist: &str) -> Result<Vec<Row
     sqlx::query_as(STATE).bind(checklist).fetch_all(pool).await
 }
 
+/// Every row of one kind, in `seq` order (the store's `adopt` events are few).
+pub(super) async fn kind_rows(pool: &PgPool, kind: &str) -> Result<Vec<Row>, sqlx::Error> {
+    const KIND: &str = "SELECT seq, at, checklist, kind, item, actor, payload, prev_hash, hash \
+                        FROM events WHERE kind = $1 ORDER BY seq";
+    sqlx::query_as(KIND).bind(kind).fetch_all(pool).await
+}
+
+/// Whether any event is stored under `checklist`.
+pub(super) async fn has_rows(pool: &PgPool, checklist: &str) -> Result<bool, sqlx::Error> {
+    const ANY: &str = "SELECT seq FROM events WHERE checklist = $1 LIMIT 1";
+    let found: Option<i64> = sqlx::query_scalar(ANY)
+        .bind(checklist)
+        .fetch_optional(pool)
+        .await?;
+    Ok(found.is_some())
+}
+
 /// Rows of one checklist, or all, in `seq` order. One statement: one consistent snapshot.
 pub(super) async fn rows(pool: &PgPool, checklist: Option<&str>) -> Result<Vec<Row>, sqlx::Error> {
     const ALL: &str = "SELECT seq, at, checklist, kind, item, actor, payload, prev_hash, hash \

@@ -87,10 +87,13 @@ pub struct Recurring {
 }
 
 impl Recurring {
-    pub fn from_events<'a>(checklist: &str, events: impl IntoIterator<Item = &'a Event>) -> Self {
+    pub fn from_events<'a, O: super::identity::Owner + ?Sized>(
+        checklist: &O,
+        events: impl IntoIterator<Item = &'a Event>,
+    ) -> Self {
         let mut state = Recurring::default();
         for event in events {
-            if event.checklist != checklist {
+            if !checklist.owns(event) {
                 continue;
             }
             if state.first.as_ref().is_none_or(|first| event.at < *first) {

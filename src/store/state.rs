@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde_json::Value as Json;
 
 use super::event::{Event, Kind};
+use super::identity::Owner;
 
 /// Who did something, when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -87,6 +88,10 @@ pub struct ApprovalRecord {
     pub signed_at: String,
     pub signature: Option<Signature>,
     pub stamp: Stamp,
+    /// The checklist key it was recorded, and signed, for: an adopted approval was signed
+    /// for the file name an earlier golive keyed the checklist by.
+    #[serde(skip)]
+    pub checklist: String,
 }
 
 impl ApprovalRecord {
@@ -151,10 +156,13 @@ impl State {
     /// Results before the latest run are skipped, not read: that run replaced them, so they
     /// cannot count (nor be reported unreadable), and the store need not fetch them, which
     /// keeps reading the state from growing with every past run.
-    pub fn from_events<'a>(checklist: &str, events: impl IntoIterator<Item = &'a Event>) -> State {
+    pub fn from_events<'a, O: Owner + ?Sized>(
+        checklist: &O,
+        events: impl IntoIterator<Item = &'a Event>,
+    ) -> State {
         let events: Vec<&Event> = events
             .into_iter()
-            .filter(|event| event.checklist == checklist)
+            .filter(|event| checklist.owns(event))
             .collect();
         let latest_run = events
             .iter()
@@ -291,6 +299,7 @@ impl State {
                     signed_at: text("signed_at").unwrap_or_else(|| event.at.clone()),
                     signature,
                     stamp,
+                    checklist: event.checklist.clone(),
                 });
             }
             Kind::Golive => {
@@ -305,6 +314,8 @@ impl State {
             | Kind::Silence
             | Kind::Action
             | Kind::Drill => {}
+            // Which events are whose: `store::identity` reads them before the fold.
+            Kind::Adopt => {}
             // Recurring periods and runbook instances: folded by `store::recurring`.
             Kind::Period | Kind::Start | Kind::Step | Kind::InstanceApprove => {}
         }

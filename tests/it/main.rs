@@ -13,6 +13,7 @@ mod edits;
 mod fixtures;
 mod formats;
 mod gate;
+mod identity;
 mod init;
 mod load;
 mod load_shapes;

@@ -17,6 +17,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use golive::store::event::{Broken, Event, GENESIS, Kind, NewEvent};
+use golive::store::identity::Identity;
 use golive::store::state::State;
 use golive::store::{Location, Store, StoreError, checklist_key};
 use serde_json::{Value as Json, json};
@@ -404,11 +405,18 @@ fn locations_display_without_passwords() {
 }
 
 #[test]
-fn checklists_are_keyed_by_file_name() {
+fn checklists_are_keyed_by_path_not_file_name() {
     // `GOLIVE_CHECKLIST_ID` is covered through the binary: tests can't set variables safely.
+    // Repositories and shared SQLite stores: `store::identity`'s unit tests, tests/it/identity.rs.
     if std::env::var_os("GOLIVE_CHECKLIST_ID").is_none() {
-        assert_eq!(checklist_key("ops/q4/launch.md".as_ref()), "launch.md");
-        assert_eq!(checklist_key("/srv/other/launch.md".as_ref()), "launch.md");
+        let q4 = std::path::Path::new("/srv/q4/launch.md");
+        let postgres = Location::parse("postgres://db/golive");
+        assert_eq!(checklist_key(q4, &postgres), "/srv/q4/launch.md");
+        assert_ne!(
+            checklist_key(q4, &postgres),
+            checklist_key("/srv/q3/launch.md".as_ref(), &postgres)
+        );
+        assert_eq!(checklist_key(q4, &Location::beside(q4)), "launch.md");
     }
 }
 
@@ -565,7 +573,7 @@ async fn state_reads_only_the_latest_run_and_matches_a_full_fold(fixture: &Fixtu
         )])
         .await
         .unwrap();
-    let state = store.state("launch.md").await.unwrap();
+    let state = store.state(&Identity::plain("launch.md")).await.unwrap();
     assert_eq!(state, full_fold(&store).await);
     assert_eq!(state.latest_run.as_ref().map(|run| run.seq), Some(last));
     for item in items {
@@ -575,12 +583,24 @@ async fn state_reads_only_the_latest_run_and_matches_a_full_fold(fixture: &Fixtu
     }
     assert_eq!(state.unreadable.len(), 6);
     assert_eq!(state.approvals.len(), 1);
-    assert!(store.state("nothing.md").await.unwrap() == State::default());
-    let import = store.latest("launch.md", Kind::Import).await.unwrap();
+    assert!(store.state(&Identity::plain("nothing.md")).await.unwrap() == State::default());
+    let import = store
+        .latest(&Identity::plain("launch.md"), Kind::Import)
+        .await
+        .unwrap();
     assert_eq!(import.map(|event| event.seq), Some(1));
-    let latest_run = store.latest("launch.md", Kind::Run).await.unwrap();
+    let latest_run = store
+        .latest(&Identity::plain("launch.md"), Kind::Run)
+        .await
+        .unwrap();
     assert_eq!(latest_run.map(|event| event.seq), Some(last));
-    assert_eq!(store.latest("other.md", Kind::Run).await.unwrap(), None);
+    assert_eq!(
+        store
+            .latest(&Identity::plain("other.md"), Kind::Run)
+            .await
+            .unwrap(),
+        None
+    );
 }
 
 async fn state_survives_an_unreadable_last_run_event(fixture: &Fixture) {
@@ -591,7 +611,7 @@ async fn state_survives_an_unreadable_last_run_event(fixture: &Fixture) {
         .await
         .unwrap()[0]
         .seq;
-    let state = store.state("launch.md").await.unwrap();
+    let state = store.state(&Identity::plain("launch.md")).await.unwrap();
     assert_eq!(state, full_fold(&store).await);
     assert_eq!(state.latest_run.as_ref().map(|run| run.seq), Some(readable));
     assert_eq!(

@@ -54,6 +54,8 @@ pub type Log = Arc<dyn Fn(&str) + Send + Sync>;
 pub struct Options {
     pub store: Store,
     pub checklist: String,
+    /// Whose events restore the monitors' history: the key's and those it adopted.
+    pub identity: crate::store::identity::Identity,
     pub jobs: usize,
     pub log: Log,
     pub reload: Reload,
@@ -92,9 +94,9 @@ pub async fn run(
 ) -> Result<(), StoreError> {
     let store = options.store.clone();
     let key = options.checklist.clone();
-    let events = store.events(Some(&key)).await?;
+    let events = store.events_of(&options.identity).await?;
     let mut history = History::from_events(&events);
-    let went_live = crate::store::state::State::from_events(&key, &events).went_live;
+    let went_live = crate::store::state::State::from_events(&options.identity, &events).went_live;
     drop(events);
     let now = Utc::now();
     let (results_tx, mut results) = mpsc::channel::<Message>(1024);

@@ -13,6 +13,7 @@ fn approval(signature: Option<Signature>) -> ApprovalRecord {
             at: "2026-11-21T00:00:01.000Z".into(),
             seq: 1,
         },
+        checklist: "c.md".into(),
     }
 }
 

@@ -1,0 +1,11 @@
+-- Never edit this file once released: add a later migration instead (see 0001_events.sql).
+--
+-- Checklists are keyed by their path from the repository (or store) root, not by file name
+-- (see src/store/identity.rs); a history an earlier golive kept under a bare file name is
+-- taken over by an `adopt` event. Finding a checklist's identity reads every `adopt` event of
+-- the store, which this index serves without a scan.
+--
+-- Applying it also marks the store as path-keyed: a golive from before it refuses the store
+-- (a migration it does not know) rather than go on writing under bare file names, history
+-- that a path-keyed checklist may have adopted and would then not see.
+CREATE INDEX events_kind ON events (kind, seq);
