@@ -12,6 +12,23 @@ fn median(mut values: Vec<f64>) -> f64 {
     values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
+// Each measured part is a function of its own, never inlined, so that
+// `valgrind --tool=callgrind` can count its instructions (inclusive cost): the ratio of
+// instructions is repeatable on a busy machine where wall time is not.
+
+/// The same walk the importer does: every event with its source range.
+#[inline(never)]
+fn bench_parse(text: &str, options: Options) -> usize {
+    Parser::new_ext(text, options).into_offset_iter().count()
+}
+
+#[inline(never)]
+fn bench_import(
+    bytes: &[u8],
+) -> Result<golive::checklist::Checklist, golive::checklist::DecodeError> {
+    golive::checklist::import(bytes)
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let path = args.next().ok_or("usage: import_bench FILE [ROUNDS]")?;
@@ -26,12 +43,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut items = 0;
     for _ in 0..rounds.max(1) {
         let start = Instant::now();
-        // The same walk the importer does: every event with its source range.
-        let events = Parser::new_ext(text, options).into_offset_iter().count();
+        std::hint::black_box(bench_parse(text, options));
         parse.push(start.elapsed().as_secs_f64() * 1000.0);
-        std::hint::black_box(events);
         let start = Instant::now();
-        let checklist = golive::checklist::import(&bytes)?;
+        let checklist = bench_import(&bytes)?;
         import.push(start.elapsed().as_secs_f64() * 1000.0);
         items = checklist.items.len();
     }

@@ -28,7 +28,8 @@
 #
 # Environment: SIZES ("1000 10000 100000"), ROUNDS (3), TIME_LIMIT (120), MEMORY_LIMIT
 # (8000), MAX_LOAD (1.0), GOLIVE (a built binary; default: build the release-lto profile),
-# IMPORT_BENCH (examples/import_bench, built the same way).
+# IMPORT_BENCH (examples/import_bench, built the same way). With valgrind installed, the
+# importer's ratio is also printed in instructions (callgrind), steady on a busy machine.
 
 set -euo pipefail
 
@@ -179,6 +180,22 @@ for shape in items sections; do
             read -r bytes parse_ms import_ms ratio rest < <("$IMPORT_BENCH" "$dir/list.md" "$ROUNDS" 2>&1)
             printf '%-9s %8s  %-7s %7s %7s %8s  pulldown-cmark %s ms, import %s ms: %s× (%s bytes)\n' \
                 "$shape" "$n" import - - - "$parse_ms" "$import_ms" "$ratio" "$bytes"
+            # The same ratio in instructions (callgrind, one round), which a busy machine does
+            # not disturb: the figure to compare across runs.
+            if command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null; then
+                valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" \
+                    "$IMPORT_BENCH" "$dir/list.md" 1 >/dev/null 2>&1
+                callgrind_annotate --inclusive=yes "$work/callgrind.out" 2>/dev/null |
+                    awk -v shape="$shape" -v n="$n" '
+                        function ir(s) { gsub(/,/, "", s); return s + 0 }
+                        /bench_parse/ && !p { p = ir($1) }
+                        /bench_import/ && !i { i = ir($1) }
+                        END {
+                            if (p > 0 && i > 0)
+                                printf "%-9s %8s  %-7s %7s %7s %8s  pulldown-cmark %.0fM instructions, import %.0fM: %.2f× (callgrind)\n",
+                                    shape, n, "import", "-", "-", "-", p / 1e6, i / 1e6, i / p
+                        }'
+            fi
         fi
     done
     unset base_time base_mem

@@ -148,6 +148,11 @@ fn extra_bytes(text: &str) -> Vec<(usize, usize)> {
 /// explained the first repaired sequence. Works sequence by sequence, so lines mixing correct
 /// accents and mojibake are handled.
 pub fn repair_mojibake(s: &str) -> Option<(String, Codepage)> {
+    // ASCII never maps to a high byte: nothing to repair, and no copy of the text to make
+    // (this runs on every title and detail).
+    if s.is_ascii() {
+        return None;
+    }
     let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len());
     let mut used = None;

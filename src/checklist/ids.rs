@@ -62,6 +62,10 @@ pub fn assign(requests: &[IdRequest<'_>]) -> Vec<String> {
     // Qualify clashing generated ids with ever more of their section path.
     for depth in 1..=requests.iter().map(|r| r.path.len()).max().unwrap_or(0) {
         let counts = count(&ids);
+        // Nothing clashes: deeper paths would change nothing either.
+        if counts.values().all(|&n| n < 2) {
+            break;
+        }
         for (index, request) in requests.iter().enumerate() {
             if request.explicit.is_some() || counts[ids[index].as_str()] < 2 {
                 continue;
@@ -97,9 +101,15 @@ fn non_empty(slug: String) -> String {
 }
 
 fn count(ids: &[String]) -> HashMap<String, usize> {
-    let mut counts = HashMap::new();
+    let mut counts = HashMap::with_capacity(ids.len());
     for id in ids {
-        *counts.entry(id.clone()).or_insert(0) += 1;
+        // Look up before inserting: a clone only for ids not seen yet.
+        match counts.get_mut(id.as_str()) {
+            Some(n) => *n += 1,
+            None => {
+                counts.insert(id.clone(), 1);
+            }
+        }
     }
     counts
 }
