@@ -30,6 +30,7 @@ mod reports;
 mod secrets;
 mod seeds;
 mod store;
+mod suggest;
 mod support;
 mod support_newcomer;
 mod tick;
