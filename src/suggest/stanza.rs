@@ -266,7 +266,7 @@ fn body(kind: Kind, raw: &str, folded: &str) -> Body {
                 ("x frame", "x-frame-options"),
             ]
             .into_iter()
-            .filter(|(word, _)| folded.contains(word))
+            .filter(|(word, _)| folded.contains(word) || folded.contains(&word.replace(' ', "-")))
             .collect();
             let headers = if named.is_empty() {
                 vec![
