@@ -14,3 +14,4 @@ pub mod monitor;
 pub mod probe;
 pub mod report;
 pub mod store;
+pub mod suggest;

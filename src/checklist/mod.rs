@@ -13,6 +13,7 @@ pub mod recurrence;
 pub mod tick;
 pub mod toml;
 
+pub(crate) use classify::fold;
 pub use encoding::DecodeError;
 pub use markdown::import;
 pub use model::*;

@@ -193,6 +193,26 @@ mod tests {
         }
     }
 
+    /// A `--help` that points at a README section the README does not have sends people
+    /// nowhere: every section named here is a heading of the README.
+    #[test]
+    fn every_section_named_is_a_readme_heading() {
+        let readme = include_str!("../../README.md");
+        let headings: Vec<&str> = readme
+            .lines()
+            .filter(|line| line.starts_with('#'))
+            .map(|line| line.trim_start_matches('#').trim())
+            .collect();
+        // Commands not listed point at the table of commands.
+        let named = SECTIONS.iter().map(|(_, section)| *section);
+        for section in named.chain(["Commands"]) {
+            assert!(
+                headings.contains(&section),
+                "a `--help` points at README section \"{section}\", which the README lacks"
+            );
+        }
+    }
+
     #[test]
     fn every_command_has_an_example_and_a_readme_section() {
         let mut commands = Vec::new();

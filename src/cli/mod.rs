@@ -17,6 +17,7 @@ mod people;
 mod recurring;
 mod status;
 mod store;
+mod suggest;
 mod tick;
 mod view;
 mod watch;
@@ -76,6 +77,19 @@ French. The checks point at placeholders (example.test hosts, /srv paths) for yo
         after_help = "Examples:\n  golive init --list\n  golive init --template saas\n  golive init --template dr --lang fr --dir ops/dr\n  golive check go-live.md --dry-run\n\nSee the README, section \"Start from a template\"."
     )]
     Init(init::Args),
+    /// Propose golive.toml checks for the items a machine can verify (EN, FR, DE)
+    #[command(
+        long_about = "Read the checklist's items and propose a [[check]] stanza for each one \
+whose words name something a machine can verify: TLS certificates, health endpoints, security \
+headers, ports that must be open or closed, file modes (`.env` → 600), backup age, RPO/RTO \
+drills, p95 / error-rate / throughput targets, Prometheus metrics and alerts, test suites, \
+vulnerability scans, data drift, model quality and bias, LLM leaks, secrets and personal data \
+in logs. Thresholds come from the text; what it does not say (hosts, URLs, paths) is a \
+placeholder marked as such. Each stanza is commented with the item it came from. --write \
+appends to golive.toml, skipping items that already have a check and keeping its bytes.",
+        after_help = "Examples:\n  golive suggest launch.md\n  golive suggest launch.md --write && golive check launch.md --dry-run\n  golive suggest launch.md --format json | jq -r '.suggestions[] | [.item, .probe] | @tsv'\n\nSee the README, section \"Suggested checks\"."
+    )]
+    Suggest(suggest::Args),
     /// Print a shell completion script (bash, zsh, fish, powershell)
     #[command(
         after_help = "Examples:\n  golive completions bash > ~/.local/share/bash-completion/completions/golive\n  golive completions zsh > \"${fpath[1]}/_golive\"\n  golive completions fish > ~/.config/fish/completions/golive.fish\n  golive completions powershell >> $PROFILE\n\nSee the README, section \"Shell completions and man page\"."
@@ -601,6 +615,7 @@ fn dispatch(command: Command) -> anyhow::Result<Outcome> {
     match command {
         Command::Demo(args) => demo::run(args),
         Command::Init(args) => init::run(args),
+        Command::Suggest(args) => suggest::run(args),
         Command::Completions { shell } => conventions::completions(shell),
         Command::Man { out_dir } => conventions::man(out_dir.as_deref()),
         Command::Status {

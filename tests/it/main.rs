@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod agree;
+mod ci;
 mod conventions;
 mod corpus;
 mod demo;
@@ -25,12 +26,14 @@ mod probe_http;
 mod probe_local;
 mod probe_tls;
 mod props;
+mod readme;
 mod readonly;
 mod recurring;
 mod reports;
 mod secrets;
 mod seeds;
 mod store;
+mod suggest;
 mod support;
 mod support_newcomer;
 mod tick;
