@@ -25,7 +25,7 @@ use inline::{Inline, split_key_value, tidy};
 pub fn import(bytes: &[u8]) -> Result<Checklist, DecodeError> {
     let decoded = encoding::decode(bytes)?;
     let mut checklist = Importer::new(&decoded).run();
-    super::recurrence::mark(&mut checklist);
+    super::recurrence::mark(&mut checklist, &decoded.text);
     Ok(checklist)
 }
 
