@@ -9,9 +9,40 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use super::event::{Event, Kind};
+use super::event::{Event, Kind, NewEvent};
 use super::sign::SignatureStatus;
 use super::state::{Signature, signature_of};
+
+/// One period of a recurring item done, as `tick`, `check` and `watch` all record it.
+pub struct PeriodDone<'a> {
+    pub item: &'a str,
+    /// The period's key (`2026-12-02`, `2026-W49`, …).
+    pub period: &'a str,
+    pub every: &'a str,
+    /// When it was done (RFC 3339).
+    pub at: &'a str,
+    /// `tick` or `check`.
+    pub source: &'a str,
+    pub evidence: Option<&'a str>,
+}
+
+impl PeriodDone<'_> {
+    pub fn event(&self, checklist: &str, who: &str) -> NewEvent {
+        NewEvent {
+            checklist: checklist.to_string(),
+            kind: Kind::Period,
+            item: Some(self.item.to_string()),
+            actor: who.to_string(),
+            payload: serde_json::json!({
+                "period": self.period,
+                "every": self.every,
+                "at": self.at,
+                "source": self.source,
+                "evidence": self.evidence,
+            }),
+        }
+    }
+}
 
 /// One period of one recurring item, done.
 #[derive(Debug, Clone, PartialEq, Serialize)]
