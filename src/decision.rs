@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use crate::checklist::{self, Checklist, Item, Kind, Phase, Severity, Status, Summary};
 use crate::store::event::{Problem, Verification};
+use crate::store::recurring::InstanceApproval;
 use crate::store::sign::{self, PublicKey, SignatureStatus};
 use crate::store::state::{ApprovalRecord, CheckRecord, NotApplicable, State, Tick, Waiver};
 
@@ -625,6 +626,39 @@ fn approval_reason(approval: &ApprovalStatus) -> Option<Reason> {
         event: None,
         message,
     })
+}
+
+/// A runbook instance's required approval, judged exactly as the go-live's are: its
+/// signature (over the instance's own message), the keys `golive.toml` pins to the role, and
+/// the same reasons. `word` is the role's latest word on the instance, if any.
+pub fn instance_approval(
+    key: &str,
+    instance: &str,
+    role: &str,
+    word: Option<&InstanceApproval>,
+    pins: &Pins,
+) -> (ApprovalStatus, Option<Reason>) {
+    let mut status = ApprovalStatus {
+        role: role.to_string(),
+        required: true,
+        decision: word.map(|a| a.go),
+        by: word.map(|a| a.by.clone()),
+        at: word.map(|a| a.at.clone()),
+        comment: word.and_then(|a| a.comment.clone()),
+        signature: word.map_or(SignatureStatus::Unsigned, |a| a.verify(key, instance)),
+        key: word
+            .and_then(|a| a.signature.as_ref())
+            .and_then(|signature| PublicKey::from_hex(&signature.public_key)),
+        pinned: false,
+        line: None,
+        source: word.map(|_| ApprovalSource::Store),
+    };
+    apply_pins(&mut status, pins);
+    let reason = approval_reason(&status).map(|mut reason| {
+        reason.event = word.map(|a| a.seq);
+        reason
+    });
+    (status, reason)
 }
 
 /// `ed25519:` and the first 16 hex digits: enough to tell keys apart in a message.

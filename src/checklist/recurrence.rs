@@ -166,8 +166,9 @@ pub struct Runbook {
 }
 
 /// Marks recurring and runbook items from their section headings (innermost first) and, for
-/// recurrences, a title that starts with one ("Jour 1-7: Daily check"). Run once after import.
-pub fn mark(checklist: &mut Checklist) {
+/// recurrences, a title that starts with one ("Jour 1-7: Daily check"). Run once after import,
+/// with the decoded `text` the checklist was read from (for approvals written as prose).
+pub fn mark(checklist: &mut Checklist, text: &str) {
     let sections = &checklist.sections;
     let from_heading: Vec<Option<Recurrence>> = sections
         .iter()
@@ -203,24 +204,25 @@ pub fn mark(checklist: &mut Checklist) {
         item.recurrence = recurrence;
         item.runbook = runbook;
     }
-    // A runbook needs the approvals written inside its section.
+    // A runbook needs the approvals written in its scope (see `approvals::scope`): sign-off
+    // tables, then approval lines in prose.
     let within: Vec<(usize, Vec<String>)> = runbook_heading
         .iter()
         .enumerate()
-        .filter(|(_, kind)| kind.is_some())
-        .map(|(index, _)| {
-            let start = sections[index].line;
-            let end = sections
-                .iter()
-                .skip(index + 1)
-                .find(|s| s.level <= sections[index].level)
-                .map_or(usize::MAX, |s| s.line);
-            let roles = checklist
+        .filter_map(|(index, kind)| Some((index, (*kind)?)))
+        .map(|(index, kind)| {
+            let (start, end) = approvals::scope(checklist, index, kind);
+            let mut roles: Vec<String> = checklist
                 .approvals
                 .iter()
                 .filter(|a| (start..end).contains(&a.line))
                 .map(|a| a.role.clone())
                 .collect();
+            for role in approvals::named_in(text, (start, end)) {
+                if !roles.iter().any(|known| fold(known) == fold(&role)) {
+                    roles.push(role);
+                }
+            }
             (index, roles)
         })
         .collect();
@@ -851,7 +853,10 @@ pub fn configure(checklist: &mut Checklist, settings: &Settings) -> Result<(), V
                     item.recurrence = None;
                     let mut approvals =
                         item.runbook.take().map(|r| r.approvals).unwrap_or_default();
-                    approvals.extend(setting.approvals.iter().cloned());
+                    // Named in golive.toml, the approvals replace what the section says.
+                    if !setting.approvals.is_empty() {
+                        approvals.clone_from(&setting.approvals);
+                    }
                     item.runbook = Some(Runbook {
                         kind,
                         section,
@@ -860,8 +865,10 @@ pub fn configure(checklist: &mut Checklist, settings: &Settings) -> Result<(), V
                     });
                     continue;
                 }
-                if let Some(runbook) = &mut item.runbook {
-                    runbook.approvals.extend(setting.approvals.iter().cloned());
+                if let Some(runbook) = &mut item.runbook
+                    && !setting.approvals.is_empty()
+                {
+                    runbook.approvals.clone_from(&setting.approvals);
                 }
                 let mut recurrence = match setting.every {
                     Some(None) => {
@@ -921,5 +928,6 @@ pub fn configure(checklist: &mut Checklist, settings: &Settings) -> Result<(), V
     }
 }
 
+mod approvals;
 #[cfg(test)]
 mod tests;

@@ -11,9 +11,11 @@ use super::recurring::{configure, history, instant};
 use super::store::{Opened, StoreArgs, actor};
 use super::{Format, Outcome, input, print_json, say};
 use crate::checklist::recurrence::heading_key;
+use crate::decision::role_key;
 use crate::report::recurring::{self as view, InstanceView, stamp};
 use crate::store::event::{Kind, NewEvent};
-use crate::store::recurring::Recurring;
+use crate::store::recurring::{InstanceApproval, Recurring};
+use crate::store::sign;
 
 pub(super) struct StartArgs<'a> {
     pub(super) file: &'a Path,
@@ -102,12 +104,17 @@ pub(super) fn list(
 ) -> anyhow::Result<Outcome> {
     let mut loaded = input::load(file)?;
     configure(file, config, &mut loaded.checklist)?;
+    let pins = super::view::pins(&super::view::config_path(file, config), &loaded.checklist)?;
     let (key, events, _) = history(file, store)?;
     let recurring = Recurring::from_events(&key, &events);
+    let keys = view::Keys {
+        checklist: &key.key,
+        pins: &pins,
+    };
     let views: Vec<InstanceView<'_>> = recurring
         .instances
         .values()
-        .map(|instance| view::instance_view(&loaded.checklist, instance))
+        .map(|instance| view::instance_view(&loaded.checklist, instance, keys))
         .collect();
     match format {
         Format::Json => print_json(&views)?,
@@ -148,6 +155,7 @@ pub(super) fn show(
 ) -> anyhow::Result<Outcome> {
     let mut loaded = input::load(file)?;
     configure(file, config, &mut loaded.checklist)?;
+    let pins = super::view::pins(&super::view::config_path(file, config), &loaded.checklist)?;
     let (key, events, audit) = history(file, store)?;
     let recurring = Recurring::from_events(&key, &events);
     let Some(instance) = recurring.instances.get(name) else {
@@ -157,7 +165,11 @@ pub(super) fn show(
             file.display()
         );
     };
-    let mut v = view::instance_view(&loaded.checklist, instance);
+    let keys = view::Keys {
+        checklist: &key.key,
+        pins: &pins,
+    };
+    let mut v = view::instance_view(&loaded.checklist, instance, keys);
     if audit.first_bad.is_some() {
         v.decision = "NO-GO";
         v.reasons
@@ -186,14 +198,17 @@ pub(super) struct ApproveArgs<'a> {
     pub(super) comment: Option<&'a str>,
     pub(super) by: Option<&'a str>,
     pub(super) at: Option<&'a str>,
+    pub(super) sign: Option<&'a Path>,
     pub(super) store: &'a StoreArgs,
+    pub(super) config: Option<&'a Path>,
 }
 
 pub(super) fn approve(args: ApproveArgs<'_>) -> anyhow::Result<Outcome> {
     let shown = args.file.display();
     let mut loaded = input::load(args.file)?;
-    let settings = configure(args.file, None, &mut loaded.checklist)?;
+    let settings = configure(args.file, args.config, &mut loaded.checklist)?;
     let at = instant(args.at, settings.tz)?;
+    let key = args.sign.map(sign::read_key).transpose()?;
     let opened = Opened::open(args.file, args.store)?;
     let events = opened
         .runtime
@@ -205,8 +220,36 @@ pub(super) fn approve(args: ApproveArgs<'_>) -> anyhow::Result<Outcome> {
             args.name
         );
     };
+    // Recorded under the runbook's own spelling of the role, so the gate lines it up.
+    let typed = args.role.trim();
+    let role = crate::report::recurring::steps_of(&loaded.checklist, &instance.section)
+        .first()
+        .and_then(|item| item.runbook.as_ref())
+        .and_then(|runbook| {
+            runbook
+                .approvals
+                .iter()
+                .find(|role| role_key(role) == role_key(typed))
+        })
+        .map_or(typed, String::as_str);
+    let config = super::view::config_path(args.file, args.config);
+    let pins = super::view::pins(&config, &loaded.checklist)?;
+    super::people::refuse_uncounted(&pins, &config, role, args.go, key.as_ref(), args.sign)?;
     let who = actor(args.by, args.file);
     let decision = if args.go { "go" } else { "no-go" };
+    let comment = args.comment.filter(|c| !c.trim().is_empty());
+    let signature = key.as_ref().map(|key| {
+        let message = InstanceApproval::signed_message(
+            &opened.key,
+            args.name,
+            role,
+            &who,
+            args.go,
+            comment,
+            &stamp(at),
+        );
+        sign::sign(key, &message)
+    });
     opened.append(vec![NewEvent {
         checklist: opened.key.clone(),
         kind: Kind::InstanceApprove,
@@ -214,18 +257,19 @@ pub(super) fn approve(args: ApproveArgs<'_>) -> anyhow::Result<Outcome> {
         actor: who.clone(),
         payload: serde_json::json!({
             "instance": args.name,
-            "role": args.role.trim(),
+            "role": role,
             "decision": decision,
-            "comment": args.comment,
+            "comment": comment,
             "at": stamp(at),
+            "signature": signature,
         }),
     }])?;
     say!(
-        "{shown}: {} said {} on `{}` ({}) by {who}",
-        args.role.trim(),
+        "{shown}: {role} said {} on `{}` ({}) by {who}{}",
         decision.to_uppercase(),
         args.name,
-        instance.section
+        instance.section,
+        if signature.is_some() { ", signed" } else { "" }
     )?;
     Ok(Outcome::Ok)
 }

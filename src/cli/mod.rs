@@ -265,7 +265,7 @@ list is an error with a suggestion, unless --extra-role. When golive.toml pins t
         #[arg(long)]
         extra_role: bool,
         /// Approve one runbook instance (a change) rather than the go-live
-        #[arg(long, value_name = "NAME", conflicts_with_all = ["sign", "extra_role"])]
+        #[arg(long, value_name = "NAME", conflicts_with = "extra_role")]
         instance: Option<String>,
         /// When the approval was given (with --instance; default: now)
         #[arg(long, value_name = "TIME", requires = "instance")]
@@ -787,9 +787,11 @@ fn dispatch(command: Command) -> anyhow::Result<Outcome> {
             go,
             no_go: _,
             comment,
+            sign,
             instance: Some(name),
             at,
             store,
+            config,
             ..
         } => instance::approve(instance::ApproveArgs {
             file: &file,
@@ -799,7 +801,9 @@ fn dispatch(command: Command) -> anyhow::Result<Outcome> {
             comment: comment.as_deref(),
             by: by.as_deref(),
             at: at.as_deref(),
+            sign: sign.as_deref(),
             store: &store,
+            config: config.config.as_deref(),
         }),
         Command::Approve {
             file,

@@ -83,9 +83,14 @@ pub(super) fn report(args: PackArgs<'_>) -> anyhow::Result<Outcome> {
         }
         super::view::refuse_inputs(args.out, &inputs)?;
     }
+    let pins = super::view::pins(
+        &super::view::config_path(args.file, args.config),
+        &loaded.checklist,
+    )?;
     let (checklist_key, events, audit) = history(args.file, args.store)?;
     let recurring = Recurring::from_events(&checklist_key, &events);
     let request = PackRequest {
+        pins: &pins,
         key: &checklist_key.key,
         since,
         until,

@@ -9,9 +9,9 @@ use super::view::{self, ConfigArgs};
 use super::{Outcome, input, say};
 use crate::checklist::Checklist;
 use crate::checklist::tick::find_item;
-use crate::decision::{role_key, short_key, suggest_role};
+use crate::decision::{Pins, role_key, short_key, suggest_role};
 use crate::store::event::{Kind, NewEvent, now};
-use crate::store::sign;
+use crate::store::sign::{self, SigningKey};
 use crate::store::state::ApprovalRecord;
 
 pub(super) struct Waive {
@@ -138,21 +138,18 @@ pub(super) fn approve(args: Approve) -> anyhow::Result<Outcome> {
     };
     let key = args.sign.as_deref().map(sign::read_key).transpose()?;
     let config = view::config_path(&args.file, args.config.config.as_deref());
-    let pins = view::pins(&config, &loaded.checklist)?;
-    if let Some(pinned) = pins.keys_for(&role) {
-        let config = config.display();
-        match &key {
-            None if args.go => bail!(
-                "`{role}`'s keys are pinned in `{config}`: an unsigned GO would not count; sign it with `--sign KEYFILE` (the secret half of a pinned key)"
-            ),
-            Some(key) if !pinned.contains(&sign::public_key(key)) => bail!(
-                "the key `{}` ({}) is not pinned for `{role}` in `{config}`, so the gate would not count this approval; sign with a pinned key, or pin its public half there",
-                args.sign.as_deref().unwrap_or(Path::new("")).display(),
-                short_key(&sign::public_key(key))
-            ),
-            _ => {}
-        }
-    }
+    // Pins may name the roles runbook instances need, which `[recurring]` can add.
+    let mut configured = loaded.checklist.clone();
+    super::recurring::configure(&args.file, args.config.config.as_deref(), &mut configured)?;
+    let pins = view::pins(&config, &configured)?;
+    refuse_uncounted(
+        &pins,
+        &config,
+        &role,
+        args.go,
+        key.as_ref(),
+        args.sign.as_deref(),
+    )?;
     let signed_at = now();
     let decision = if args.go { "GO" } else { "NO-GO" };
     let comment = args.comment.clone().filter(|c| !c.trim().is_empty());
@@ -197,6 +194,33 @@ pub(super) fn approve(args: Approve) -> anyhow::Result<Outcome> {
         )?;
     }
     Ok(Outcome::Ok)
+}
+
+/// Refuses an approval the gate would not count for a pinned role: an unsigned GO, or one
+/// signed by a key not pinned for it. Shared by go-live and instance approvals.
+pub(super) fn refuse_uncounted(
+    pins: &Pins,
+    config: &Path,
+    role: &str,
+    go: bool,
+    key: Option<&SigningKey>,
+    key_file: Option<&Path>,
+) -> anyhow::Result<()> {
+    let Some(pinned) = pins.keys_for(role) else {
+        return Ok(());
+    };
+    let config = config.display();
+    match key {
+        None if go => bail!(
+            "`{role}`'s keys are pinned in `{config}`: an unsigned GO would not count; sign it with `--sign KEYFILE` (the secret half of a pinned key)"
+        ),
+        Some(key) if !pinned.contains(&sign::public_key(key)) => bail!(
+            "the key `{}` ({}) is not pinned for `{role}` in `{config}`, so the gate would not count this approval; sign with a pinned key, or pin its public half there",
+            key_file.unwrap_or(Path::new("")).display(),
+            short_key(&sign::public_key(key))
+        ),
+        _ => Ok(()),
+    }
 }
 
 /// The checklist's role that `typed` names, compared as the gate compares roles.

@@ -295,19 +295,15 @@ pub(super) fn period_event(
     source: &str,
     evidence: Option<&str>,
 ) -> NewEvent {
-    NewEvent {
-        checklist: key.to_string(),
-        kind: Kind::Period,
-        item: Some(item.id.clone()),
-        actor: who.to_string(),
-        payload: serde_json::json!({
-            "period": period,
-            "every": every,
-            "at": stamp(at),
-            "source": source,
-            "evidence": evidence,
-        }),
+    crate::store::recurring::PeriodDone {
+        item: &item.id,
+        period,
+        every,
+        at: &stamp(at),
+        source,
+        evidence,
     }
+    .event(key, who)
 }
 
 /// Passing checks on recurring items record their period (`golive check`).

@@ -43,7 +43,9 @@ fn config_path(file: &Path, config: Option<&Path>) -> PathBuf {
 /// Reads the checklist and its configuration into what the runner runs; problems come
 /// back as the rendered diagnostics.
 fn setup(file: &Path, config: &Path) -> anyhow::Result<Result<Setup, String>> {
-    let loaded = input::load(file)?;
+    let mut loaded = input::load(file)?;
+    // Recurring sections as golive.toml sets them: their checks run once per period.
+    super::recurring::configure(file, Some(config), &mut loaded.checklist)?;
     let shown = config.display().to_string();
     let text = match std::fs::read_to_string(config) {
         Ok(text) => text,

@@ -45,16 +45,24 @@ impl Pins {
     /// No role pinned (no `golive.toml`, or no `[roles]` in it).
     pub const NONE: Pins = Pins { roles: Vec::new() };
 
-    /// Pins for `checklist`: each pinned role must be one of its sign-offs (a misspelt role
-    /// would leave the real one unpinned), and each role pinned once.
+    /// Pins for `checklist`: each pinned role must be one of its sign-offs or of the
+    /// approvals its runbook instances need (a misspelt role would leave the real one
+    /// unpinned), and each role pinned once.
     pub fn new(pinned: Vec<PinnedRole>, checklist: &Checklist) -> Result<Pins, Vec<Diagnostic>> {
         let mut roles: Vec<(String, PinnedRole)> = Vec::new();
         let mut errors = Vec::new();
-        let listed: Vec<&str> = checklist
+        let mut listed: Vec<&str> = checklist
             .approvals
             .iter()
             .map(|a| a.role.as_str())
             .collect();
+        for runbook in checklist.items.iter().filter_map(|i| i.runbook.as_ref()) {
+            for role in &runbook.approvals {
+                if !listed.iter().any(|known| role_key(known) == role_key(role)) {
+                    listed.push(role);
+                }
+            }
+        }
         for pin in pinned {
             let key = role_key(&pin.role.value);
             let written = &pin.role.value;

@@ -8,6 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::notify::Notifier;
+use super::periods::Periods;
 use super::thresholds::{self, Threshold};
 use crate::checklist::toml::{self, Fields, Spanned};
 use crate::checklist::{Checklist, Phase};
@@ -42,6 +43,8 @@ pub struct Monitor {
     /// How far back windowed rules (its own and its triggers') look, and what they read.
     pub window: Duration,
     pub window_metrics: Vec<Metric>,
+    /// The recurring items it verifies: run once per period, a pass records the period.
+    pub periods: Option<Periods>,
 }
 
 impl Monitor {
@@ -107,7 +110,8 @@ pub fn load(
     let mut measured = HashSet::new();
     for check in checks {
         let on_post_item = check.items.iter().any(|id| post.contains(id.as_str()));
-        if !check.watch.is_monitor() && !on_post_item {
+        let periods = Periods::of(&check, checklist);
+        if !check.watch.is_monitor() && !on_post_item && periods.is_none() {
             continue;
         }
         let watch = check.watch.clone();
@@ -136,7 +140,8 @@ pub fn load(
             }
         }
         let schedule = watch.schedule.clone().unwrap_or(Schedule::Every(
-            if on_post_item && !watch.is_monitor() {
+            // A recurring item's check is retried this often until its period is done.
+            if (on_post_item || periods.is_some()) && !watch.is_monitor() {
                 POST_ITEM_EVERY
             } else {
                 DEFAULT_EVERY
@@ -154,6 +159,7 @@ pub fn load(
             successes_before_resolve: watch.successes_before_resolve,
             window,
             window_metrics,
+            periods,
             check,
         });
     }

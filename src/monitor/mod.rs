@@ -9,7 +9,8 @@
 //! - [`alert`]: incidents, repeats, silences, and the fold of the audit log that restores
 //!   them after a restart. [`notify`]: one file per receiver.
 //! - [`runner`]: the scheduler and the central loop; [`server`] and [`page`]: `/metrics`,
-//!   `/api/status` and the status page; [`hypercare`]: post-go-live windows.
+//!   `/api/status` and the status page; [`hypercare`]: post-go-live windows; [`periods`]:
+//!   checks on recurring items, once per period.
 //!
 //! Architecture invariant: every transition, alert, delivery, silence and action is an event
 //! in the audit log before anything acts on it; raw results and hourly aggregates live in
@@ -22,6 +23,7 @@ pub mod hypercare;
 pub mod level;
 pub mod notify;
 pub mod page;
+pub mod periods;
 pub mod runner;
 mod scheduler;
 pub mod server;

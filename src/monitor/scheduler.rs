@@ -8,6 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::sync::{Semaphore, mpsc};
 
+use super::periods::{Done, Periods};
 use crate::engine::plan::Check;
 use crate::engine::run::{CheckResult, run_check};
 use crate::engine::schedule::Schedule;
@@ -32,6 +33,8 @@ pub(super) struct MonitorTask {
     pub(super) permits: Arc<Semaphore>,
     pub(super) context: Arc<Context>,
     pub(super) secrets: Arc<Secrets>,
+    /// A check on recurring items: runs are skipped while every period is done.
+    pub(super) periods: Option<(Periods, Done)>,
 }
 
 pub(super) fn spawn_monitor(task: MonitorTask) -> tokio::task::JoinHandle<()> {
@@ -53,26 +56,32 @@ pub(super) fn spawn_monitor(task: MonitorTask) -> tokio::task::JoinHandle<()> {
         loop {
             tokio::time::sleep_until(due).await;
             let at = Utc::now();
-            let result = Box::pin(run_check(
-                task.index,
-                &task.check,
-                &task.context,
-                &task.permits,
-                &task.secrets,
-            ))
-            .await;
-            if task
-                .results
-                .send(Message {
-                    generation: task.generation,
-                    index: task.index,
-                    at,
-                    result,
-                })
-                .await
-                .is_err()
-            {
-                return;
+            let skip = task
+                .periods
+                .as_ref()
+                .is_some_and(|(periods, done)| periods.skip(at, done));
+            if !skip {
+                let result = Box::pin(run_check(
+                    task.index,
+                    &task.check,
+                    &task.context,
+                    &task.permits,
+                    &task.secrets,
+                ))
+                .await;
+                if task
+                    .results
+                    .send(Message {
+                        generation: task.generation,
+                        index: task.index,
+                        at,
+                        result,
+                    })
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
             }
             let Some(next_wall) = task.schedule.next_after(due_wall) else {
                 return;

@@ -135,16 +135,17 @@ pub fn instance_markdown(out: &mut String, instance: &InstanceView<'_>) {
         );
     }
     if !instance.approvals.is_empty() {
-        let _ = writeln!(out, "\n| Approval | Decision | By | At |");
-        let _ = writeln!(out, "|---|---|---|---|");
+        let _ = writeln!(out, "\n| Approval | Decision | By | At | Signature |");
+        let _ = writeln!(out, "|---|---|---|---|---|");
         for a in &instance.approvals {
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} |",
                 cell(a.role),
                 a.decision,
                 cell(a.by.unwrap_or("")),
-                a.at.unwrap_or("")
+                a.at.unwrap_or(""),
+                signature(a)
             );
         }
     }
@@ -253,12 +254,13 @@ pub fn html(pack: &Pack<'_>) -> String {
         for a in &instance.approvals {
             let _ = writeln!(
                 out,
-                "<p>Approval {}: <span class=\"{}\">{}</span> {} {}</p>",
+                "<p>Approval {}: <span class=\"{}\">{}</span> {} {} ({})</p>",
                 escape(a.role),
-                if a.decision == "go" { "go" } else { "nogo" },
+                if a.counts { "go" } else { "nogo" },
                 a.decision,
                 escape(a.by.unwrap_or("")),
-                escape(a.at.unwrap_or(""))
+                escape(a.at.unwrap_or("")),
+                signature(a)
             );
         }
     }
@@ -301,4 +303,18 @@ pub fn csv(pack: &Pack<'_>) -> String {
         }
     }
     out
+}
+
+/// An instance approval's signature as a reader needs it: whether it counts, and why not.
+fn signature(approval: &crate::report::recurring::ApprovalView<'_>) -> &'static str {
+    use crate::store::sign::SignatureStatus;
+    match (approval.signature, approval.pinned) {
+        (SignatureStatus::Valid, _) => "signed",
+        (SignatureStatus::Invalid, _) => "does not verify",
+        (SignatureStatus::UnknownKey, _) => "signed by a key not pinned for the role",
+        (SignatureStatus::Unsigned, true) if approval.decision != "pending" => {
+            "unsigned (the role's keys are pinned)"
+        }
+        (SignatureStatus::Unsigned, _) => "unsigned",
+    }
 }

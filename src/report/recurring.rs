@@ -8,9 +8,10 @@ use serde::Serialize;
 
 use crate::checklist::recurrence::{Recurrence, heading_key};
 use crate::checklist::{Checklist, Item};
-use crate::decision::role_key;
+use crate::decision::{self, Pins, role_key};
 use crate::store::event::Verification;
 use crate::store::recurring::{Instance, PeriodRecord, Recurring};
+use crate::store::sign::SignatureStatus;
 
 /// At most this many periods per item in one pack (ten years of days).
 pub const MAX_PERIODS: usize = 3660;
@@ -216,6 +217,13 @@ pub struct ApprovalView<'a> {
     pub by: Option<&'a str>,
     pub at: Option<&'a str>,
     pub comment: Option<&'a str>,
+    pub signature: SignatureStatus,
+    /// The public key that signed, when it is signed.
+    pub key: Option<String>,
+    /// `golive.toml` pins the role's keys: only a GO signed by one of them counts.
+    pub pinned: bool,
+    /// The word is a GO that counts (see [`crate::decision::ApprovalStatus::is_go`]).
+    pub counts: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -251,7 +259,19 @@ pub fn steps_of<'a>(checklist: &'a Checklist, section: &str) -> Vec<&'a Item> {
         .collect()
 }
 
-pub fn instance_view<'a>(checklist: &'a Checklist, instance: &'a Instance) -> InstanceView<'a> {
+/// What an instance's approvals are judged with: the key its approvals were signed for (the
+/// checklist's) and the keys `golive.toml` pins to roles.
+#[derive(Debug, Clone, Copy)]
+pub struct Keys<'a> {
+    pub checklist: &'a str,
+    pub pins: &'a Pins,
+}
+
+pub fn instance_view<'a>(
+    checklist: &'a Checklist,
+    instance: &'a Instance,
+    keys: Keys<'_>,
+) -> InstanceView<'a> {
     let items = steps_of(checklist, &instance.section);
     let start = instant(&instance.started);
     let mut steps: Vec<StepView<'a>> = items
@@ -281,7 +301,10 @@ pub fn instance_view<'a>(checklist: &'a Checklist, instance: &'a Instance) -> In
     let mut approvals: Vec<ApprovalView<'a>> = Vec::new();
     let mut reasons = Vec::new();
     for role in &required {
-        let word = latest.get(&role_key(role));
+        let word = latest.get(&role_key(role)).copied();
+        // Judged as the go-live's approvals are: one rule for signatures and pinned keys.
+        let (status, reason) =
+            decision::instance_approval(keys.checklist, &instance.name, role, word, keys.pins);
         approvals.push(ApprovalView {
             role,
             decision: match word {
@@ -292,11 +315,16 @@ pub fn instance_view<'a>(checklist: &'a Checklist, instance: &'a Instance) -> In
             by: word.map(|a| a.by.as_str()),
             at: word.map(|a| a.at.as_str()),
             comment: word.and_then(|a| a.comment.as_deref()),
+            signature: status.signature,
+            key: status.key.map(|key| key.to_string()),
+            pinned: status.pinned,
+            counts: status.is_go(),
         });
-        match word {
-            Some(a) if a.go => {}
-            Some(a) => reasons.push(format!("{role} said NO-GO ({})", a.by)),
-            None => reasons.push(format!("approval of {role} is pending")),
+        if let Some(reason) = reason {
+            reasons.push(match reason.event {
+                Some(seq) => format!("{} (event {seq})", reason.message),
+                None => reason.message,
+            });
         }
     }
     let open = steps.iter().filter(|s| !s.done).count();
@@ -354,6 +382,7 @@ pub struct PackRequest<'a> {
     pub now: DateTime<Utc>,
     pub tz: Tz,
     pub instance: Option<&'a str>,
+    pub pins: &'a Pins,
 }
 
 pub fn pack<'a>(
@@ -418,7 +447,13 @@ pub fn pack<'a>(
             Some(name) => instance.name == name,
             None => instance.started >= since && instance.started < until,
         })
-        .map(|instance| instance_view(checklist, instance))
+        .map(|instance| {
+            let keys = Keys {
+                checklist: request.key,
+                pins: request.pins,
+            };
+            instance_view(checklist, instance, keys)
+        })
         .collect();
     Pack {
         checklist: request.key,

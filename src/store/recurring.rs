@@ -9,7 +9,40 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use super::event::{Event, Kind};
+use super::event::{Event, Kind, NewEvent};
+use super::sign::SignatureStatus;
+use super::state::{Signature, signature_of};
+
+/// One period of a recurring item done, as `tick`, `check` and `watch` all record it.
+pub struct PeriodDone<'a> {
+    pub item: &'a str,
+    /// The period's key (`2026-12-02`, `2026-W49`, …).
+    pub period: &'a str,
+    pub every: &'a str,
+    /// When it was done (RFC 3339).
+    pub at: &'a str,
+    /// `tick` or `check`.
+    pub source: &'a str,
+    pub evidence: Option<&'a str>,
+}
+
+impl PeriodDone<'_> {
+    pub fn event(&self, checklist: &str, who: &str) -> NewEvent {
+        NewEvent {
+            checklist: checklist.to_string(),
+            kind: Kind::Period,
+            item: Some(self.item.to_string()),
+            actor: who.to_string(),
+            payload: serde_json::json!({
+                "period": self.period,
+                "every": self.every,
+                "at": self.at,
+                "source": self.source,
+                "evidence": self.evidence,
+            }),
+        }
+    }
+}
 
 /// One period of one recurring item, done.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -39,9 +72,50 @@ pub struct InstanceApproval {
     pub role: String,
     pub go: bool,
     pub comment: Option<String>,
+    /// When it was given (`--at`); inside the signature, so it cannot be moved.
     pub at: String,
     pub by: String,
     pub seq: i64,
+    pub signature: Option<Signature>,
+}
+
+impl InstanceApproval {
+    /// The exact bytes an instance approval's signature covers. It names the instance, so a
+    /// go-live approval's signature (or another instance's) never verifies here.
+    pub fn signed_message(
+        checklist: &str,
+        instance: &str,
+        role: &str,
+        by: &str,
+        go: bool,
+        comment: Option<&str>,
+        at: &str,
+    ) -> String {
+        super::event::canonical_json(&serde_json::json!({
+            "checklist": checklist,
+            "instance": instance,
+            "role": role,
+            "by": by,
+            "decision": if go { "go" } else { "no-go" },
+            "comment": comment,
+            "signed_at": at,
+        }))
+    }
+
+    /// This approval's signature, checked against the approval as stored for `instance` of
+    /// `checklist`.
+    pub fn verify(&self, checklist: &str, instance: &str) -> SignatureStatus {
+        let message = Self::signed_message(
+            checklist,
+            instance,
+            &self.role,
+            &self.by,
+            self.go,
+            self.comment.as_deref(),
+            &self.at,
+        );
+        super::sign::verify_signature(self.signature.as_ref(), &message)
+    }
 }
 
 /// One run of a runbook section.
@@ -189,6 +263,7 @@ impl Recurring {
                     at,
                     by: event.actor.clone(),
                     seq: event.seq,
+                    signature: signature_of(payload),
                 });
             }
             _ => {}

@@ -12,7 +12,8 @@
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
-use ed25519_dalek::{Signature as DalekSignature, Signer, SigningKey, VerifyingKey};
+pub use ed25519_dalek::SigningKey;
+use ed25519_dalek::{Signature as DalekSignature, Signer, VerifyingKey};
 use serde::Serialize;
 
 use super::state::{ApprovalRecord, Signature};
@@ -382,9 +383,6 @@ pub enum SignatureStatus {
 
 /// Verifies `approval` as recorded for `checklist`.
 pub fn verify(checklist: &str, approval: &ApprovalRecord) -> SignatureStatus {
-    let Some(signature) = &approval.signature else {
-        return SignatureStatus::Unsigned;
-    };
     let message = ApprovalRecord::signed_message(
         checklist,
         &approval.role,
@@ -393,6 +391,15 @@ pub fn verify(checklist: &str, approval: &ApprovalRecord) -> SignatureStatus {
         approval.comment.as_deref(),
         &approval.signed_at,
     );
+    verify_signature(approval.signature.as_ref(), &message)
+}
+
+/// Whether `signature` (none: unsigned) is valid over `message`: an approval's signed message,
+/// of the go-live or of a runbook instance.
+pub fn verify_signature(signature: Option<&Signature>, message: &str) -> SignatureStatus {
+    let Some(signature) = signature else {
+        return SignatureStatus::Unsigned;
+    };
     let key = hex::decode(&signature.public_key)
         .ok()
         .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())

@@ -278,15 +278,7 @@ impl State {
                 }
             }
             Kind::Approve => {
-                let signature = payload
-                    .get("signature")
-                    .filter(|s| !s.is_null())
-                    .and_then(|s| {
-                        Some(Signature {
-                            public_key: s.get("public_key")?.as_str()?.to_string(),
-                            signature: s.get("signature")?.as_str()?.to_string(),
-                        })
-                    });
+                let signature = signature_of(payload);
                 let go = match text("decision")?.as_str() {
                     "go" => true,
                     "no-go" => false,
@@ -325,6 +317,19 @@ impl State {
     fn item(&mut self, event: &Event) -> Option<&mut ItemState> {
         Some(self.items.entry(event.item.clone()?).or_default())
     }
+}
+
+/// The signature an approval event carries, if any (go-live and instance approvals alike).
+pub(super) fn signature_of(payload: &Json) -> Option<Signature> {
+    payload
+        .get("signature")
+        .filter(|s| !s.is_null())
+        .and_then(|s| {
+            Some(Signature {
+                public_key: s.get("public_key")?.as_str()?.to_string(),
+                signature: s.get("signature")?.as_str()?.to_string(),
+            })
+        })
 }
 
 /// A run event's number of checks; none when the event cannot be read.

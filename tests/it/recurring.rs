@@ -221,7 +221,7 @@ fn seed_003_over_thirty_days_gives_exact_due_gate_and_pack_counts() {
     assert_eq!(code, Some(1));
     assert_eq!(
         change["reasons"][0],
-        "approval of Comité de changement is pending"
+        "no GO from `Comité de changement` yet"
     );
     ok(
         &sandbox,
@@ -643,4 +643,228 @@ fn golive_toml_errors_point_at_the_line() {
         "did you mean: {}",
         run.stderr
     );
+}
+
+const CHANGE_STEPS: [&str; 4] = [
+    "Analyse d'impact",
+    "Plan de rollback",
+    "Tests de validation",
+    "Communication équipe",
+];
+
+/// A change instance `name` of seed 003 with every step done.
+fn change_done(sandbox: &Sandbox, name: &str) {
+    ok(
+        sandbox,
+        &[
+            "start",
+            "ops.md",
+            "--section",
+            "Procédure de Changement",
+            "--name",
+            name,
+            "--at",
+            "2026-11-15T09:00",
+        ],
+    );
+    for step in CHANGE_STEPS {
+        ok(
+            sandbox,
+            &[
+                "tick",
+                "ops.md",
+                step,
+                "--instance",
+                name,
+                "--at",
+                "2026-11-15T09:30",
+            ],
+        );
+    }
+}
+
+fn instance_gate(sandbox: &Sandbox, name: &str) -> (Option<i32>, Value) {
+    json(
+        sandbox,
+        &["gate", "ops.md", "--instance", name, "--format", "json"],
+    )
+}
+
+/// Seed 003 names its change committee in prose ("3. **Approbation** : Comité de
+/// changement", under 6.1, beside the 6.2 steps): with no golive.toml, that is the approval a
+/// change instance needs; golive.toml's `approvals`, when given, replace it.
+#[test]
+fn a_change_instance_needs_the_approvals_its_section_names() {
+    let sandbox = Sandbox::new();
+    sandbox.copy(&seed(3), "ops.md");
+    let (_, status) = json(&sandbox, &["status", "ops.md", "--format", "json"]);
+    let needs: Vec<(String, Value)> = status["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| {
+            let runbook = i.get("runbook")?;
+            Some((
+                runbook["section"].as_str()?.to_string(),
+                runbook.get("approvals").cloned().unwrap_or(Value::Null),
+            ))
+        })
+        .collect();
+    let change: Vec<&(String, Value)> = needs
+        .iter()
+        .filter(|(section, _)| section.contains("Procédure de Changement"))
+        .collect();
+    assert_eq!(change.len(), 4, "{needs:?}");
+    for (_, approvals) in &change {
+        assert_eq!(approvals, &serde_json::json!(["Comité de changement"]));
+    }
+    // The incident checklist names no approver: its instances need none.
+    assert!(
+        needs
+            .iter()
+            .filter(|(section, _)| section == "Checklist Incident")
+            .all(|(_, approvals)| approvals.is_null()),
+        "{needs:?}"
+    );
+
+    change_done(&sandbox, "CHG-1");
+    let (code, gate) = instance_gate(&sandbox, "CHG-1");
+    assert_eq!(code, Some(1), "{gate:#}");
+    assert_eq!(
+        gate["reasons"],
+        serde_json::json!(["no GO from `Comité de changement` yet"])
+    );
+    ok(
+        &sandbox,
+        &[
+            "approve",
+            "ops.md",
+            "--instance",
+            "CHG-1",
+            "--role",
+            "COMITE DE CHANGEMENT",
+            "--go",
+            "--by",
+            "board",
+        ],
+    );
+    let (code, gate) = instance_gate(&sandbox, "CHG-1");
+    assert_eq!(code, Some(0), "{gate:#}");
+    assert_eq!(gate["approvals"][0]["role"], "Comité de changement");
+
+    // Named in golive.toml, the approvals are exactly those.
+    sandbox.write(
+        "golive.toml",
+        "[recurring.sections.\"Procédure de Changement\"]\napprovals = [\"CAB\", \"CTO\"]\n",
+    );
+    let (code, gate) = instance_gate(&sandbox, "CHG-1");
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        gate["reasons"],
+        serde_json::json!(["no GO from `CAB` yet", "no GO from `CTO` yet"])
+    );
+}
+
+/// `approve --instance --sign` signs as the go-live's approvals are signed, and keys pinned to
+/// a role in golive.toml apply to instance approvals as they do to the gate: approve refuses
+/// what would not count, and what a forger records anyway does not count, with the reason.
+#[test]
+fn instance_approvals_are_signed_and_pinned_keys_apply_to_them() {
+    let sandbox = Sandbox::new();
+    sandbox.copy(&seed(3), "ops.md");
+    ok(&sandbox, &["keys", "new", "--out", "keys/board.key"]);
+    ok(&sandbox, &["keys", "new", "--out", "mallory.key"]);
+    let pins = "[roles.\"Comité de changement\"]\nkeys = [\"keys/board.key.pub\"]\n";
+    sandbox.write("golive.toml", pins);
+    change_done(&sandbox, "CHG-9");
+    let approve = |extra: &[&str]| {
+        let mut args = vec![
+            "approve",
+            "ops.md",
+            "--instance",
+            "CHG-9",
+            "--role",
+            "Comité de changement",
+            "--go",
+            "--by",
+            "board",
+        ];
+        args.extend_from_slice(extra);
+        golive(&sandbox, &args)
+    };
+
+    let unsigned = approve(&[]);
+    assert_eq!(unsigned.code, Some(2), "{}", unsigned.stdout);
+    assert!(
+        unsigned.stderr.contains("pinned") && unsigned.stderr.contains("--sign"),
+        "{}",
+        unsigned.stderr
+    );
+    let other = approve(&["--sign", "mallory.key"]);
+    assert_eq!(other.code, Some(2));
+    assert!(
+        other
+            .stderr
+            .contains("not pinned for `Comité de changement`"),
+        "{}",
+        other.stderr
+    );
+    let public = approve(&["--sign", "keys/board.key.pub"]);
+    assert_eq!(public.code, Some(2));
+    assert!(public.stderr.contains("public key"), "{}", public.stderr);
+    let (code, gate) = instance_gate(&sandbox, "CHG-9");
+    assert_eq!(
+        (code, &gate["approvals"][0]["decision"]),
+        (Some(1), &Value::from("pending")),
+        "nothing refused was recorded: {gate:#}"
+    );
+
+    // What approve refuses, a forger records anyway (with the pins out of the way).
+    std::fs::remove_file(sandbox.dir.path().join("golive.toml")).unwrap();
+    assert_eq!(approve(&[]).code, Some(0));
+    sandbox.write("golive.toml", pins);
+    let (code, gate) = instance_gate(&sandbox, "CHG-9");
+    assert_eq!(code, Some(1), "{gate:#}");
+    let reason = gate["reasons"][0].as_str().unwrap();
+    assert!(reason.contains("is not signed"), "{reason}");
+    assert_eq!(gate["approvals"][0]["signature"], "unsigned");
+    assert_eq!(gate["approvals"][0]["counts"], false);
+    std::fs::remove_file(sandbox.dir.path().join("golive.toml")).unwrap();
+    assert_eq!(approve(&["--sign", "mallory.key"]).code, Some(0));
+    sandbox.write("golive.toml", pins);
+    let (code, gate) = instance_gate(&sandbox, "CHG-9");
+    assert_eq!(code, Some(1));
+    assert!(
+        gate["reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("signed by a key not pinned"),
+        "{gate:#}"
+    );
+
+    // Signed with the pinned key: GO, and the pack says so.
+    let signed = approve(&["--sign", "keys/board.key", "--comment", "CAB 2026-11-15"]);
+    assert_eq!(signed.code, Some(0), "{}", signed.stderr);
+    assert!(signed.stdout.contains("signed"), "{}", signed.stdout);
+    let (code, gate) = instance_gate(&sandbox, "CHG-9");
+    assert_eq!(code, Some(0), "{gate:#}");
+    assert_eq!(gate["approvals"][0]["signature"], "valid");
+
+    // The signed approval edited and the chain re-sealed: the chain verifies, the signature
+    // does not, and the reason says so.
+    crate::trust::reseal(&sandbox.dir.path().join(".golive/state.db"), |event| {
+        if event.kind == "instance-approve" && event.payload["comment"] == "CAB 2026-11-15" {
+            event.payload["comment"] = Value::from("CAB 2026-11-16");
+        }
+    });
+    assert_eq!(
+        golive(&sandbox, &["audit", "verify", "ops.md"]).code,
+        Some(0)
+    );
+    let (code, gate) = instance_gate(&sandbox, "CHG-9");
+    assert_eq!(code, Some(1), "{gate:#}");
+    assert_eq!(gate["approvals"][0]["signature"], "invalid");
+    let reason = gate["reasons"][0].as_str().unwrap();
+    assert!(reason.contains("does not verify"), "{reason}");
+    assert!(reason.contains("(event "), "{reason}");
 }

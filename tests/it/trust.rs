@@ -187,7 +187,7 @@ fn an_approval_edited_in_sqlite_is_no_go_naming_the_event() {
 }
 
 /// Every event rebuilt after `edit`, each re-hashed onto the one before: a valid chain.
-fn reseal(path: &Path, edit: impl Fn(&mut Event)) {
+pub(crate) fn reseal(path: &Path, edit: impl Fn(&mut Event)) {
     let mut events = select_events(path);
     let mut prev = GENESIS.to_string();
     let mut statements = vec!["DELETE FROM events".to_string()];

@@ -237,3 +237,78 @@ fn hypercare_starts_at_the_gates_go_and_status_shows_the_day() {
     assert_eq!(status["hypercare"]["day"], 1);
     assert!(watch.stop().success());
 }
+
+/// Checks on recurring items run once per period in `watch`, not on every tick of their
+/// schedule (`every` is how often a failing one is retried), and a pass records the period in
+/// the store, never in the file.
+#[test]
+fn checks_on_recurring_items_run_once_per_period_and_record_it() {
+    let sandbox = Sandbox::new();
+    let list =
+        "# Ops\n\n## Daily maintenance\n\n- [ ] Disk space checked\n- [ ] Backups verified\n";
+    let checklist = sandbox.write("ops.md", list);
+    sandbox.write(
+        "golive.toml",
+        "[[check]]\nitem = \"disk-space-checked\"\nname = \"disk\"\nprobe = \"command\"\nrun = \"echo run >> disk.log\"\nevery = \"1s\"\n\n[[check]]\nitem = \"backups-verified\"\nname = \"backups\"\nprobe = \"command\"\nrun = \"echo run >> backups.log; test -f ready\"\nevery = \"1s\"\n",
+    );
+    let lines = |name: &str| {
+        std::fs::read_to_string(sandbox.dir.path().join(name))
+            .map(|text| text.lines().count())
+            .unwrap_or(0)
+    };
+    let wait = |what: &str, done: &dyn Fn() -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !done() {
+            assert!(Instant::now() < deadline, "waited 30 s for {what}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let mut watch = Watch::start(sandbox.dir.path(), &["ops.md"]);
+    wait("two failed backup checks", &|| lines("backups.log") >= 2);
+    sandbox.write("ready", "");
+    wait("both periods recorded", &|| {
+        events(sandbox.dir.path(), "ops.md", "period").len() == 2
+    });
+    let backups = lines("backups.log");
+    // Three more ticks of the 1 s schedule: nothing runs, the periods are done.
+    std::thread::sleep(Duration::from_millis(3500));
+    assert_eq!(lines("disk.log"), 1, "{}", watch.log());
+    assert_eq!(lines("backups.log"), backups, "{}", watch.log());
+    assert!(watch.stop().success());
+
+    let periods = events(sandbox.dir.path(), "ops.md", "period");
+    let mut recorded: Vec<(String, String)> = periods
+        .iter()
+        .map(|e| {
+            assert_eq!(e["payload"]["source"], "check", "{e}");
+            assert_eq!(e["payload"]["every"], "day", "{e}");
+            (
+                e["item"].as_str().unwrap().to_string(),
+                e["payload"]["evidence"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    recorded.sort();
+    assert_eq!(
+        recorded,
+        [
+            (
+                "backups-verified".to_string(),
+                "check `backups` passed".to_string()
+            ),
+            (
+                "disk-space-checked".to_string(),
+                "check `disk` passed".to_string()
+            ),
+        ]
+    );
+    assert_eq!(std::fs::read_to_string(&checklist).unwrap(), list);
+
+    // A restart finds the periods done in the store: nothing runs again today.
+    let mut watch = Watch::start(sandbox.dir.path(), &["ops.md", "--for", "3s"]);
+    std::thread::sleep(Duration::from_secs(4));
+    assert!(watch.stop().success(), "{}", watch.log());
+    assert_eq!(lines("disk.log"), 1, "{}", watch.log());
+    assert_eq!(lines("backups.log"), backups);
+    assert_eq!(events(sandbox.dir.path(), "ops.md", "period").len(), 2);
+}

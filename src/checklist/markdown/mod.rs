@@ -27,7 +27,7 @@ use inline::{Inline, tidy};
 pub fn import(bytes: &[u8]) -> Result<Checklist, DecodeError> {
     let decoded = encoding::decode(bytes)?;
     let mut checklist = Importer::new(&decoded).run();
-    super::recurrence::mark(&mut checklist);
+    super::recurrence::mark(&mut checklist, &decoded.text);
     Ok(checklist)
 }
 

@@ -21,6 +21,7 @@ use super::config::{Monitor, Trigger, WatchConfig};
 use super::evaluate::{Judgement, judge};
 use super::level::{Level, Tracker};
 use super::notify::{self, Notice};
+use super::periods::{self, Done};
 use super::scheduler::{Message, MonitorTask, spawn_monitor};
 use super::status::{NotifierStatus, Snapshot, Unmonitored};
 use super::window::Window;
@@ -97,6 +98,10 @@ pub async fn run(
     let events = store.events_of(&options.identity).await?;
     let mut history = History::from_events(&events);
     let went_live = crate::store::state::State::from_events(&options.identity, &events).went_live;
+    let done = periods::done_from(&crate::store::recurring::Recurring::from_events(
+        &options.identity,
+        &events,
+    ));
     drop(events);
     let now = Utc::now();
     let (results_tx, mut results) = mpsc::channel::<Message>(1024);
@@ -123,6 +128,7 @@ pub async fn run(
         client,
         delivered_tx,
         unmonitored: Vec::new(),
+        done,
     };
     {
         let mut shot = snapshot.write().unwrap_or_else(|p| p.into_inner());
@@ -239,6 +245,8 @@ struct State {
     client: reqwest::Client,
     delivered_tx: mpsc::UnboundedSender<Delivered>,
     unmonitored: Vec<Unmonitored>,
+    /// Periods of recurring items done, kept across reloads.
+    done: Done,
 }
 
 impl State {
@@ -346,6 +354,10 @@ impl State {
                 permits: Arc::clone(permits),
                 context: Arc::clone(context),
                 secrets: Arc::clone(&secrets),
+                periods: monitor
+                    .periods
+                    .clone()
+                    .map(|periods| (periods, Arc::clone(&self.done))),
             });
             self.monitors.push(Live {
                 monitor,
@@ -437,6 +449,12 @@ impl State {
         );
         live.runs += 1;
         live.failures += u64::from(!result.passed);
+        let periods = match &live.monitor.periods {
+            Some(periods) if result.passed => {
+                periods.passed(&self.key, live.monitor.name(), at, &self.done, ACTOR)
+            }
+            _ => Vec::new(),
+        };
         self.pending.push(Sample {
             monitor: live.monitor.name().to_string(),
             at_ms: now_ms,
@@ -495,6 +513,11 @@ impl State {
             if step != Step::Nothing {
                 self.monitors[index].incident = opened;
             }
+        }
+        if !periods.is_empty()
+            && let Err(error) = self.store.append(periods).await
+        {
+            (self.log)(&format!("cannot record a period done: {error}"));
         }
         self.evaluate_triggers(message.index, at, &target).await;
         self.publish_one(message.index, at);
