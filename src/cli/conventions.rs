@@ -83,6 +83,26 @@ const EXAMPLES: &[(&str, &str)] = &[
         "audit verify-report",
         "golive report ops.md --since 2026-11-01 --until 2026-12-01 --sign ana.key -o pack.html\n  golive audit verify-report pack.html --key ana.key.pub",
     ),
+    (
+        "drill",
+        "golive drill backup pra.md\n  golive drill restore pra.md --format json\n  golive drill start pra.md \"Team mobilisée\"",
+    ),
+    (
+        "drill backup",
+        "golive drill backup pra.md\n  golive drill backup pra.md nightly   # only the drill check named nightly",
+    ),
+    (
+        "drill restore",
+        "golive drill restore pra.md\n  golive drill restore pra.md --backup backups/test-20261202T101500Z.dump --format json",
+    ),
+    (
+        "drill start",
+        "golive drill start pra.md \"Team mobilisée\" --by ana\n  golive drill stop pra.md \"Team mobilisée\" --by ana",
+    ),
+    (
+        "drill stop",
+        "golive drill stop pra.md \"Team mobilisée\"\n  golive drill stop pra.md p1 --at 2026-12-02T10:07:00Z",
+    ),
 ];
 
 /// The README section that explains each command (a command not listed points at the table
@@ -119,6 +139,7 @@ const SECTIONS: &[(&str, &str)] = &[
         "instances",
         "Recurring procedures, runbooks and the evidence pack",
     ),
+    ("drill", "Drills: backups and restores on PostgreSQL"),
 ];
 
 /// golive's command definition as `--help`, completions and man pages show it: every
