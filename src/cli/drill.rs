@@ -175,7 +175,8 @@ pub(super) fn read_timed(opened: &Opened, checks: &mut [Check]) -> anyhow::Resul
                 .iter()
                 .rev()
                 .find(|entry| entry.record.drill == name)
-                .cloned();
+                .cloned()
+                .map(Box::new);
         }
     }
     Ok(())

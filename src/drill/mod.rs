@@ -218,7 +218,7 @@ pub struct DrillSpec {
     pub base: PathBuf,
     /// `action = "human"`: the drill's latest event, read from the store before the run
     /// (probes do not read the store); `None` when it was never timed.
-    pub recorded: Option<history::Entry>,
+    pub recorded: Option<Box<history::Entry>>,
 }
 
 impl DrillSpec {

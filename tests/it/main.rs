@@ -5,10 +5,12 @@
 #![allow(clippy::unwrap_used)]
 
 mod agree;
+mod cluster;
 mod conventions;
 mod corpus;
 mod demo;
 mod drill;
+mod drill_cli;
 mod edits;
 mod fixtures;
 mod formats;
