@@ -361,6 +361,42 @@ fn a_drill_people_time_is_met_or_missed_against_the_item_text() {
     );
     let (_, gate, _) = golive(&sandbox, &["gate", "pra.md"]);
     assert!(gate.contains("TIME MISSED 7m >= 5m"), "{gate}");
+
+    // Ticked, the item still holds the gate back while its latest timing is MISSED.
+    sandbox.write(
+        "pra.md",
+        "# PRA\n- [ ] Drill P1: Team mobilisée en < 5 min\n",
+    );
+    assert_eq!(golive(&sandbox, &["tick", "pra.md", "P1"]).0, 0);
+    let missed = |sandbox: &Sandbox| {
+        let (code, out, _) = golive(sandbox, &["gate", "pra.md", "--format", "json"]);
+        let gate = json(&out);
+        let reasons: Vec<String> = gate["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["kind"] == "missed-drill")
+            .map(|r| r["message"].as_str().unwrap().to_owned())
+            .collect();
+        (code, reasons)
+    };
+    let (code, reasons) = missed(&sandbox);
+    assert_eq!(code, 1);
+    assert_eq!(reasons.len(), 1, "{reasons:?}");
+    assert!(
+        reasons[0].contains("TIME MISSED 7m >= 5m (stopped by ")
+            && reasons[0].contains("at 2026-12-02T11:07:00.000Z"),
+        "{reasons:?}"
+    );
+    golive(
+        &sandbox,
+        &["drill", "start", "pra.md", "P1", "--at", &at("12:00")],
+    );
+    golive(
+        &sandbox,
+        &["drill", "stop", "pra.md", "P1", "--at", &at("12:03")],
+    );
+    assert_eq!(missed(&sandbox), (0, Vec::new()));
 }
 
 #[test]
