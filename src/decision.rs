@@ -179,6 +179,8 @@ pub enum ReasonKind {
     UnsignedApproval,
     /// A GO for a role whose keys are pinned, signed by a key that is not one of them.
     UnknownKey,
+    /// The latest timing of a drill people ran on a gating item missed its objective.
+    MissedDrill,
 }
 
 /// Where an approval's latest word came from.
@@ -280,6 +282,7 @@ pub fn decide_resolved(
 ) -> Decision {
     let mut reasons: Vec<Reason> = audit_reason(trust.audit).into_iter().collect();
     reasons.extend(resolved.iter().flat_map(item_reasons));
+    reasons.extend(drill_reasons(state, resolved));
     let approvals = approval_statuses(checklist_key, checklist, state, trust.pins);
     reasons.extend(approvals.iter().filter_map(approval_reason));
     Decision {
@@ -288,6 +291,46 @@ pub fn decide_resolved(
         approvals,
         summary: summary_of(resolved),
     }
+}
+
+/// A drill people timed (`golive drill stop`) whose latest timing missed its objective holds
+/// back its gating item, ticked or not: the file claims what the drill did not show. A waiver
+/// (or n/a) settles it as it settles the item.
+fn drill_reasons(state: &State, resolved: &[Resolved<'_>]) -> Vec<Reason> {
+    let mut latest: std::collections::BTreeMap<&str, &crate::drill::history::Entry> =
+        std::collections::BTreeMap::new();
+    for entry in &state.drills {
+        if entry.record.action == "human" && !entry.record.is_running() {
+            latest.insert(&entry.record.drill, entry);
+        }
+    }
+    latest
+        .into_values()
+        .filter(|entry| entry.record.verdict == "missed")
+        .filter_map(|entry| {
+            let item = resolved
+                .iter()
+                .find(|r| entry.item.as_deref() == Some(r.item.id.as_str()))?;
+            if !item.gating() || matches!(item.status, Status::Waived | Status::Na) {
+                return None;
+            }
+            Some(Reason {
+                kind: ReasonKind::MissedDrill,
+                item: Some(item.item.id.clone()),
+                role: None,
+                line: Some(item.item.line),
+                event: Some(entry.seq),
+                message: format!(
+                    "drill `{}` missed its objective: {} (stopped by {} at {}, line {}); run it again and time it with `golive drill start` / `golive drill stop`",
+                    entry.record.drill,
+                    entry.record.objectives().join(", "),
+                    entry.by,
+                    entry.record.stopped_at.as_deref().unwrap_or(&entry.at),
+                    item.item.line
+                ),
+            })
+        })
+        .collect()
 }
 
 /// The reason a chain that did not verify gives: it names the first bad event.

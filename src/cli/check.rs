@@ -25,15 +25,14 @@ pub(super) struct Options {
     pub(super) store: super::store::StoreArgs,
 }
 
-pub(super) fn run(options: Options) -> anyhow::Result<Outcome> {
-    // Held until the run's opening events are stored: the import recorded is the file as it
-    // is, not a version a concurrent `tick` has already replaced. Not held while checks run.
-    let lock = input::lock(&options.file)?;
-    let mut loaded = input::load(&options.file)?;
-    let config = options
-        .config
-        .clone()
-        .unwrap_or_else(|| beside(&options.file, "golive.toml"));
+/// The checks of golive.toml (`config`, else beside `file`), validated against `checklist`;
+/// every problem is printed on stderr, and then nothing runs.
+pub(super) fn read_plan(
+    file: &Path,
+    config: Option<&Path>,
+    checklist: &crate::checklist::Checklist,
+) -> anyhow::Result<crate::engine::plan::Plan> {
+    let config = config.map_or_else(|| beside(file, "golive.toml"), Path::to_path_buf);
     let shown = config.display().to_string();
     let text = match std::fs::read_to_string(&config) {
         Ok(text) => text,
@@ -46,8 +45,8 @@ pub(super) fn run(options: Options) -> anyhow::Result<Outcome> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let plan = match plan_file(&loaded.checklist, &text, base) {
-        Ok(plan) => plan,
+    match plan_file(checklist, &text, base) {
+        Ok(plan) => Ok(plan),
         Err(diagnostics) => {
             let mut err = std::io::stderr().lock();
             for diagnostic in &diagnostics {
@@ -59,7 +58,15 @@ pub(super) fn run(options: Options) -> anyhow::Result<Outcome> {
                 if count == 1 { "" } else { "s" }
             );
         }
-    };
+    }
+}
+
+pub(super) fn run(options: Options) -> anyhow::Result<Outcome> {
+    // Held until the run's opening events are stored: the import recorded is the file as it
+    // is, not a version a concurrent `tick` has already replaced. Not held while checks run.
+    let lock = input::lock(&options.file)?;
+    let mut loaded = input::load(&options.file)?;
+    let mut plan = read_plan(&options.file, options.config.as_deref(), &loaded.checklist)?;
     if options.dry_run {
         print_plan(&plan.checks, options.format, &plan.secrets)?;
         return Ok(Outcome::Ok);
@@ -88,6 +95,7 @@ pub(super) fn run(options: Options) -> anyhow::Result<Outcome> {
     });
     let run_seq = opened.append(opening)?.last().map_or(0, |event| event.seq);
     drop(lock);
+    super::drill::read_timed(&opened, &mut plan.checks)?;
     let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
     let writer = opened.runtime.spawn(record(opened.store.clone(), receiver));
     let progress: Arc<dyn Progress> = Arc::new(Recorder {
@@ -241,12 +249,16 @@ impl Progress for Recorder {
                 "duration_ms": (result.duration.as_secs_f64() * 1e6).round() / 1e3,
             }),
         });
+        if let Some(event) = super::drill::drill_event(&self.checklist, &self.actor, check, result)
+        {
+            let _ = self.sender.send(event);
+        }
     }
 }
 
 /// Appends results as they arrive, in batches: each batch is one transaction, so a killed
 /// run keeps every batch it committed, and thousands of results cost a few commits.
-async fn record(
+pub(super) async fn record(
     store: Store,
     mut receiver: tokio::sync::mpsc::UnboundedReceiver<NewEvent>,
 ) -> Result<usize, crate::store::StoreError> {

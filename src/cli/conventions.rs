@@ -91,6 +91,26 @@ const EXAMPLES: &[(&str, &str)] = &[
         "store adopt",
         "golive store adopt ops/launch.md --store /srv/golive/state.db\n  golive store adopt web/launch.md --decline",
     ),
+    (
+        "drill",
+        "golive drill backup pra.md\n  golive drill restore pra.md --format json\n  golive drill start pra.md \"Team mobilisée\"",
+    ),
+    (
+        "drill backup",
+        "golive drill backup pra.md\n  golive drill backup pra.md nightly   # only the drill check named nightly",
+    ),
+    (
+        "drill restore",
+        "golive drill restore pra.md\n  golive drill restore pra.md --backup backups/test-20261202T101500Z.dump --format json",
+    ),
+    (
+        "drill start",
+        "golive drill start pra.md \"Team mobilisée\" --by ana\n  golive drill stop pra.md \"Team mobilisée\" --by ana",
+    ),
+    (
+        "drill stop",
+        "golive drill stop pra.md \"Team mobilisée\"\n  golive drill stop pra.md p1 --at 2026-12-02T10:07:00Z",
+    ),
 ];
 
 /// The README section that explains each command (a command not listed points at the table
@@ -128,6 +148,7 @@ const SECTIONS: &[(&str, &str)] = &[
         "instances",
         "Recurring procedures, runbooks and the evidence pack",
     ),
+    ("drill", "Drills: backups and restores on PostgreSQL"),
 ];
 
 /// golive's command definition as `--help`, completions and man pages show it: every

@@ -5,6 +5,7 @@ mod audit;
 mod check;
 mod conventions;
 mod demo;
+mod drill;
 mod gate;
 mod init;
 mod input;
@@ -499,6 +500,8 @@ Done periods are recorded by `golive tick` and by passing checks, in the store, 
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Disaster-recovery drills: backups and restores run alone, drills people time
+    Drill(drill::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -894,6 +897,7 @@ fn dispatch(command: Command) -> anyhow::Result<Outcome> {
                 },
         } => store::adopt(&file, decline, &store),
         Command::Lint { file, format } => lint::run(&file, format),
+        Command::Drill(args) => drill::run(args),
         Command::Watch {
             file,
             config,

@@ -27,6 +27,19 @@ pub struct Record {
     /// Human drills: when `drill start` was recorded (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_at: Option<String>,
+    /// Human drills: when `drill stop` was recorded (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_at: Option<String>,
+}
+
+/// One drill event as the store holds it: the record, the item it is about, who and when.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Entry {
+    pub record: Record,
+    pub item: Option<String>,
+    pub by: String,
+    pub at: String,
+    pub seq: i64,
 }
 
 fn millis(observed: &Observations, metric: &str) -> Option<u64> {
@@ -51,6 +64,8 @@ impl Record {
         };
         let mut evidence: Vec<String> = Vec::new();
         for metric in [
+            "file",
+            "scratch",
             "rows_verified",
             "mismatches",
             "size",
@@ -84,14 +99,29 @@ impl Record {
             rpo_objective_ms: spec.rpo.map(|d| d.as_millis() as u64),
             evidence,
             started_at: None,
+            stopped_at: None,
         }
+    }
+
+    /// A human drill (`drill start`) still waiting for its `drill stop`.
+    pub fn is_running(&self) -> bool {
+        self.action == "human" && self.verdict == "started"
     }
 
     /// `RTO MET 2.1s < 30m`, `RPO MISSED 2h >= 1h`, `RTO UNKNOWN (objective 30m)`.
     pub fn objectives(&self) -> Vec<String> {
         let mut lines = Vec::new();
+        if self.is_running() {
+            return lines;
+        }
+        // A drill people time is measured against its own objective, not a recovery time.
+        let timed = if self.action == "human" {
+            "TIME"
+        } else {
+            "RTO"
+        };
         for (name, value, objective) in [
-            ("RTO", self.rto_ms, self.rto_objective_ms),
+            (timed, self.rto_ms, self.rto_objective_ms),
             ("RPO", self.rpo_ms, self.rpo_objective_ms),
         ] {
             let shown = |ms: u64| Value::Duration(std::time::Duration::from_millis(ms)).to_string();
@@ -143,6 +173,77 @@ pub fn trend_warning(records: &[&Record]) -> Option<String> {
     ))
 }
 
+/// What the report shows of one drill: its latest word, its history, the trend warning.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary<'a> {
+    pub drill: &'a str,
+    pub action: &'a str,
+    /// The latest finished drill (a human drill still running is `running`).
+    pub latest: Option<&'a Entry>,
+    pub running: Option<&'a Entry>,
+    /// `RTO MET 2s < 30m`, … of the latest finished drill.
+    pub objectives: Vec<String>,
+    /// Every finished drill, oldest first.
+    pub history: Vec<&'a Entry>,
+    pub warning: Option<String>,
+}
+
+/// The drills of `entries` (in `seq` order), in the order they first ran.
+pub fn summarise(entries: &[Entry]) -> Vec<Summary<'_>> {
+    let mut names: Vec<&str> = Vec::new();
+    for entry in entries {
+        if !names.contains(&entry.record.drill.as_str()) {
+            names.push(&entry.record.drill);
+        }
+    }
+    names
+        .into_iter()
+        .map(|name| {
+            let mine: Vec<&Entry> = entries.iter().filter(|e| e.record.drill == name).collect();
+            let history: Vec<&Entry> = mine
+                .iter()
+                .copied()
+                .filter(|e| !e.record.is_running())
+                .collect();
+            // Running only when the last word is a start: a stop after it closed the drill.
+            let running = mine.last().copied().filter(|e| e.record.is_running());
+            let latest = history.last().copied();
+            let records: Vec<&Record> = history.iter().map(|e| &e.record).collect();
+            Summary {
+                drill: name,
+                action: mine.last().map_or("", |e| e.record.action.as_str()),
+                latest,
+                running,
+                objectives: latest.map(|e| e.record.objectives()).unwrap_or_default(),
+                history,
+                warning: trend_warning(&records),
+            }
+        })
+        .collect()
+}
+
+/// The objective a checklist item states for a drill people run: "Team mobilisée en < 5 min",
+/// "restored within 30 minutes", "≤ 1h".
+pub fn objective_in_text(text: &str) -> Option<std::time::Duration> {
+    static PATTERN: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"(?i)(?:<=?|≤|\bunder|\bwithin|\bless than|\bmoins de|\bsous)\s*(\d+(?:[.,]\d+)?)\s*(secondes?|seconds?|secs?|s|minutes?|mins?|mn|m|heures?|hours?|hrs?|h|jours?|days?|j|d)\b",
+        )
+        .ok()
+    });
+    let captures = PATTERN.as_ref()?.captures(text)?;
+    let number: f64 = captures.get(1)?.as_str().replace(',', ".").parse().ok()?;
+    let unit = captures.get(2)?.as_str().to_lowercase();
+    let seconds = match unit.chars().next()? {
+        's' => 1.0,
+        'm' => 60.0,
+        'h' => 3600.0,
+        _ => 86_400.0,
+    };
+    let total = number * seconds;
+    (total > 0.0 && total.is_finite()).then(|| std::time::Duration::from_secs_f64(total))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,7 +259,58 @@ mod tests {
             rpo_objective_ms: None,
             evidence: Vec::new(),
             started_at: None,
+            stopped_at: None,
         }
+    }
+
+    #[test]
+    fn item_text_states_the_objective() {
+        let minutes = |n: u64| Some(std::time::Duration::from_secs(n * 60));
+        assert_eq!(
+            objective_in_text("Drill P1: Team mobilisée en < 5 min"),
+            minutes(5)
+        );
+        assert_eq!(
+            objective_in_text("Database restaurée en <30min"),
+            minutes(30)
+        );
+        assert_eq!(objective_in_text("restored within 2 hours"), minutes(120));
+        assert_eq!(objective_in_text("RTO ≤ 1h"), minutes(60));
+        assert_eq!(
+            objective_in_text("en moins de 90 secondes").map(|d| d.as_secs()),
+            Some(90)
+        );
+        assert_eq!(objective_in_text("Team mobilised quickly"), None);
+        assert_eq!(objective_in_text("< 0 min"), None);
+    }
+
+    #[test]
+    fn a_human_drill_runs_until_it_is_stopped() {
+        let entry = |verdict: &str, seq: i64| Entry {
+            record: Record {
+                drill: "p1".into(),
+                action: "human".into(),
+                verdict: verdict.into(),
+                rto_ms: (verdict != "started").then_some(420_000),
+                rto_objective_ms: Some(300_000),
+                rpo_ms: None,
+                rpo_objective_ms: None,
+                evidence: Vec::new(),
+                started_at: None,
+                stopped_at: None,
+            },
+            item: None,
+            by: "ana".into(),
+            at: "2026-12-02T10:00:00.000Z".into(),
+            seq,
+        };
+        let entries = [entry("started", 1), entry("missed", 2), entry("started", 3)];
+        let summary = &summarise(&entries)[0];
+        assert_eq!(summary.running.map(|e| e.seq), Some(3));
+        assert_eq!(summary.latest.map(|e| e.seq), Some(2));
+        assert_eq!(summary.objectives, vec!["TIME MISSED 7m >= 5m"]);
+        let summary = &summarise(&entries[..2])[0];
+        assert!(summary.running.is_none());
     }
 
     #[test]

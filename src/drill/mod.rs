@@ -26,9 +26,9 @@ pub const DOC: ProbeDoc = ProbeDoc {
     keys: &[
         KeyDoc {
             name: "action",
-            kind: KeyKind::Choice(&["backup", "restore", "latest", "catalogue"]),
+            kind: KeyKind::Choice(&["backup", "restore", "latest", "catalogue", "human"]),
             required: true,
-            doc: "`backup` makes one, `restore` restores the newest (or `--backup`) into a scratch database and verifies it, `latest` verifies the newest backup's checksum and age, `catalogue` reads pgBackRest's",
+            doc: "`backup` makes one, `restore` restores the newest (or `--backup`) into a scratch database and verifies it, `latest` verifies the newest backup's checksum and age, `catalogue` reads pgBackRest's, `human` reads the latest drill people timed with `golive drill start` / `stop`",
         },
         KeyDoc {
             name: "database",
@@ -158,6 +158,9 @@ pub enum Action {
     Restore,
     Latest,
     Catalogue,
+    /// A drill people run and time with `golive drill start` / `stop`; the check reads the
+    /// latest one from the store.
+    Human,
 }
 
 impl Action {
@@ -167,6 +170,7 @@ impl Action {
             Action::Restore => "restore",
             Action::Latest => "latest",
             Action::Catalogue => "catalogue",
+            Action::Human => "human",
         }
     }
 }
@@ -212,6 +216,9 @@ pub struct DrillSpec {
     pub chosen: Option<PathBuf>,
     /// Where relative paths are anchored (golive.toml's directory).
     pub base: PathBuf,
+    /// `action = "human"`: the drill's latest event, read from the store before the run
+    /// (probes do not read the store); `None` when it was never timed.
+    pub recorded: Option<Box<history::Entry>>,
 }
 
 impl DrillSpec {
@@ -281,10 +288,11 @@ impl DrillSpec {
                 "restore" => Some(Action::Restore),
                 "latest" => Some(Action::Latest),
                 "catalogue" | "catalog" => Some(Action::Catalogue),
+                "human" => Some(Action::Human),
                 other => {
                     errors.push(
                         Diagnostic::new(text.span, format!("unknown drill action `{other}`"))
-                            .with_hint("actions: backup, restore, latest, catalogue"),
+                            .with_hint("actions: backup, restore, latest, catalogue, human"),
                     );
                     None
                 }
@@ -365,6 +373,7 @@ impl DrillSpec {
                 amcheck,
                 chosen: None,
                 base: PathBuf::from("."),
+                recorded: None,
             }),
             _ => Err(errors),
         }
@@ -390,7 +399,7 @@ impl DrillSpec {
     /// Conditions the objectives add to a check's own: `rto < 30m`, `rpo < 1h`.
     pub fn objective_conditions(&self) -> Vec<Condition> {
         let mut conditions = Vec::new();
-        let restores = self.action == Action::Restore;
+        let restores = matches!(self.action, Action::Restore | Action::Human);
         for (metric, objective) in [("rto", self.rto.filter(|_| restores)), ("rpo", self.rpo)] {
             if let Some(objective) = objective
                 && let Ok(condition) =
@@ -404,6 +413,7 @@ impl DrillSpec {
 
     pub fn target(&self) -> String {
         match self.action {
+            Action::Human => "timed by people (golive drill start / stop)".to_owned(),
             Action::Catalogue => format!(
                 "pgbackrest stanza {}",
                 self.stanza.as_deref().unwrap_or_default()
@@ -431,6 +441,7 @@ impl DrillSpec {
                 Action::Restore => sendable(restore::run(self, context)).await,
                 Action::Latest => sendable(backup::latest(self)).await,
                 Action::Catalogue => sendable(pgbackrest::run(self)).await,
+                Action::Human => self.human(),
             }
         };
         match tokio::time::timeout(self.limit, work).await {
@@ -444,6 +455,45 @@ impl DrillSpec {
                 outcome
             }
         }
+    }
+}
+
+impl DrillSpec {
+    /// What the latest timing of a drill people run proves: MET is `verified`, MISSED is
+    /// `failed`, never timed or still running is `unknown`.
+    fn human(&self) -> Outcome {
+        let Some(entry) = &self.recorded else {
+            let mut outcome = Outcome::with_problem(
+                "this drill was never timed: run `golive drill start FILE NAME` when it begins and `golive drill stop FILE NAME` when it is done",
+            );
+            outcome.observe("verdict", Value::from("unknown"));
+            return outcome;
+        };
+        let record = &entry.record;
+        let mut outcome = Outcome::default();
+        if record.is_running() {
+            outcome.problem = Some(format!(
+                "unknown: started at {} by {} and not stopped yet",
+                record.started_at.as_deref().unwrap_or(&entry.at),
+                entry.by
+            ));
+            outcome.observe("verdict", Value::from("unknown"));
+            return outcome;
+        }
+        if let Some(ms) = record.rto_ms {
+            outcome.observe("rto", Value::Duration(Duration::from_millis(ms)));
+            outcome.observe("duration", Value::Duration(Duration::from_millis(ms)));
+        }
+        let verdict = match record.verdict.as_str() {
+            "met" => "verified",
+            "missed" => "failed",
+            _ => "unknown",
+        };
+        if verdict != "verified" {
+            outcome.problem = Some(record.evidence.join("; "));
+        }
+        outcome.observe("verdict", Value::from(verdict));
+        outcome
     }
 }
 

@@ -286,6 +286,14 @@ async fn drill(
         findings.mismatches.push(problem);
     }
     send(verify_counts(&target, made, findings)).await;
+    if findings.mismatches.is_empty() && made.tables.is_empty() && made.sequences.is_empty() {
+        // An empty database restores without error and matches its empty manifest: that
+        // proves nothing about the data a recovery is for, so it is not a verified restore.
+        findings.unknown = Some(format!(
+            "the backup `{}` holds no table and no sequence, so restoring it proves nothing; is `database` the database to protect?",
+            dump.display()
+        ));
+    }
     if findings.unknown.is_some() {
         return true;
     }

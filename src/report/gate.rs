@@ -44,6 +44,8 @@ pub struct GateView<'a> {
     /// files), and `golive audit verify --anchor` later proves the history behind it was not
     /// cut or rewritten.
     pub audit_head: Option<&'a Anchor>,
+    /// Every drill the store recorded, with its objectives and history.
+    pub drills: Vec<crate::drill::history::Summary<'a>>,
 }
 
 #[derive(Debug, Clone)]
@@ -142,6 +144,7 @@ impl<'a> GateView<'a> {
             run: state.latest_run.as_ref(),
             histograms,
             audit_head: trust.audit.head.as_ref(),
+            drills: crate::drill::history::summarise(&state.drills),
         }
     }
 
@@ -374,6 +377,9 @@ pub struct GateJson<'a> {
     /// What verifying the store's chain found: `{events, head, first_bad}` as `golive audit
     /// verify --format json` prints it.
     pub audit: &'a Verification,
+    /// Every drill the store recorded (absent when none did).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub drills: Vec<super::drills::DrillJson<'a>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -522,6 +528,7 @@ impl<'a> GateJson<'a> {
             generated_at: view.generated_at,
             audit_head: view.audit_head,
             audit: view.audit,
+            drills: super::drills::json(&view.drills),
         }
     }
 }
@@ -675,6 +682,21 @@ pub fn render(view: &GateView<'_>, out: &mut dyn Write) -> io::Result<()> {
                 approval.role,
                 notes.join(", ")
             )?;
+        }
+    }
+    if !view.drills.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "  {BOLD}Drills{BOLD:#}")?;
+        for summary in &view.drills {
+            writeln!(
+                out,
+                "    {}  {}",
+                summary.drill,
+                super::drills::headline(summary)
+            )?;
+            if let Some(warning) = &summary.warning {
+                writeln!(out, "      {BAD}⚠{BAD:#} {warning}")?;
+            }
         }
     }
     let s = &view.decision.summary;

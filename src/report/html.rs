@@ -80,6 +80,7 @@ pub fn render(view: &GateView<'_>, extra: &[Histogram]) -> String {
     decision(&mut out, view);
     approvals(&mut out, view);
     progress(&mut out, view);
+    out.push_str(&super::drills::html(&view.drills, escape));
     let histograms: Vec<&Histogram> = view.histograms.iter().chain(extra).collect();
     if !histograms.is_empty() {
         out.push_str("<h2>Latency</h2>\n");

@@ -12,6 +12,7 @@ use super::gate::{self, GateView, day, percent, signature_label, status_label};
 /// The whole report.
 pub fn render(view: &GateView<'_>) -> String {
     let mut out = summary(view);
+    out.push_str(&super::drills::markdown(&view.drills, cell));
     out.push_str("\n## Checklist\n");
     for group in &view.sections {
         let depth = group.path.len().max(1);

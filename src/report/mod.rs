@@ -4,6 +4,7 @@
 //! beyond the writer they are given.
 
 pub mod check;
+pub mod drills;
 pub mod gate;
 pub mod html;
 pub mod junit;

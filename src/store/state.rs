@@ -148,6 +148,8 @@ pub struct State {
     pub unreadable: Vec<i64>,
     /// When `gate` first decided GO: hypercare counts from here.
     pub went_live: Option<String>,
+    /// Every drill event, in order: backups, restores and drills people timed.
+    pub drills: Vec<crate::drill::history::Entry>,
 }
 
 impl State {
@@ -300,12 +302,18 @@ impl State {
                 }
             }
             // The monitor's own events: `monitor::history` folds them.
-            Kind::Transition
-            | Kind::Alert
-            | Kind::Delivery
-            | Kind::Silence
-            | Kind::Action
-            | Kind::Drill => {}
+            Kind::Transition | Kind::Alert | Kind::Delivery | Kind::Silence | Kind::Action => {}
+            Kind::Drill => {
+                let record: crate::drill::history::Record =
+                    serde_json::from_value(payload.clone()).ok()?;
+                self.drills.push(crate::drill::history::Entry {
+                    record,
+                    item: event.item.clone(),
+                    by: stamp.by,
+                    at: stamp.at,
+                    seq: stamp.seq,
+                });
+            }
             // Which events are whose: `store::identity` reads them before the fold.
             Kind::Adopt => {}
             // Recurring periods and runbook instances: folded by `store::recurring`.

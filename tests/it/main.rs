@@ -6,10 +6,12 @@
 
 mod agree;
 mod ci;
+mod cluster;
 mod conventions;
 mod corpus;
 mod demo;
 mod drill;
+mod drill_cli;
 mod edits;
 mod fixtures;
 mod formats;

@@ -4,118 +4,12 @@
 //! The monitor is the `postgres` probe running a query, so the alert means "the database does
 //! not answer", not merely "the port is closed".
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
+use crate::cluster::Cluster;
 use crate::support::Sandbox;
 use crate::watch_support::{Receiver, Watch, events, state_is};
-
-const BIN: &str = "/usr/lib/postgresql/15/bin";
-
-/// A cluster in a temporary directory, run by the `postgres` user when the tests run as root
-/// (PostgreSQL refuses to run as root). Stopped (or its directory removed) when dropped.
-struct Cluster {
-    dir: tempfile::TempDir,
-    port: u16,
-}
-
-fn as_postgres(program: &str) -> Command {
-    if nix::unistd::Uid::effective().is_root() {
-        let mut command = Command::new("runuser");
-        command.args(["-u", "postgres", "--"]).arg(program);
-        command
-    } else {
-        Command::new(program)
-    }
-}
-
-impl Cluster {
-    fn start() -> Cluster {
-        let dir = tempfile::tempdir().unwrap();
-        if nix::unistd::Uid::effective().is_root() {
-            let user = nix::unistd::User::from_name("postgres")
-                .unwrap()
-                .expect("a postgres user");
-            nix::unistd::chown(dir.path(), Some(user.uid), Some(user.gid)).unwrap();
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let data = dir.path().join("data");
-        let init = as_postgres(&format!("{BIN}/initdb"))
-            .args(["-D"])
-            .arg(&data)
-            .args(["-A", "trust", "-U", "postgres", "--no-sync"])
-            .output()
-            .unwrap();
-        assert!(
-            init.status.success(),
-            "initdb: {}",
-            String::from_utf8_lossy(&init.stderr)
-        );
-        let cluster = Cluster { dir, port };
-        cluster.pg_ctl_start();
-        cluster
-    }
-
-    fn data(&self) -> PathBuf {
-        self.dir.path().join("data")
-    }
-
-    fn pg_ctl_start(&self) {
-        let options = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
-            self.port,
-            self.dir.path().display()
-        );
-        let start = as_postgres(&format!("{BIN}/pg_ctl"))
-            .arg("-D")
-            .arg(self.data())
-            .args(["-o", &options, "-l"])
-            .arg(self.dir.path().join("log"))
-            .args(["-w", "-t", "60", "start"])
-            .output()
-            .unwrap();
-        assert!(
-            start.status.success(),
-            "pg_ctl start: {}{}",
-            String::from_utf8_lossy(&start.stdout),
-            String::from_utf8_lossy(&start.stderr)
-        );
-    }
-
-    fn postmaster_pid(&self) -> i32 {
-        let text = std::fs::read_to_string(self.data().join("postmaster.pid")).unwrap();
-        text.lines().next().unwrap().trim().parse().unwrap()
-    }
-
-    fn kill9(&self) {
-        let pid = nix::unistd::Pid::from_raw(self.postmaster_pid());
-        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL).unwrap();
-        // Its children notice the postmaster is gone and exit; then the port is free.
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-            assert!(
-                Instant::now() < deadline,
-                "the cluster still answers after kill -9"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let _ = as_postgres(&format!("{BIN}/pg_ctl"))
-            .arg("-D")
-            .arg(self.data())
-            .args(["-m", "immediate", "stop"])
-            .output();
-    }
-}
 
 fn wait_file_gone(path: &Path) {
     let deadline = Instant::now() + Duration::from_secs(30);
