@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod agree;
+mod cluster;
 mod conventions;
 mod corpus;
 mod demo;
@@ -19,9 +20,11 @@ mod load_shapes;
 mod outputs;
 mod people;
 mod pipes;
+mod pra;
 mod probe_dns_tcp;
 mod probe_http;
 mod probe_local;
+mod probe_servers;
 mod probe_tls;
 mod props;
 mod readonly;
