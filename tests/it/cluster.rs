@@ -3,7 +3,7 @@
 //! tests run as root, since PostgreSQL refuses to run as root. Shared by every test that must
 //! not touch the local server's state (kill -9, archiving, standbys, pgBackRest).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -38,6 +38,26 @@ pub(crate) fn as_postgres(program: &str) -> Command {
     }
 }
 
+/// A directory the `postgres` user owns (and root may still read).
+pub(crate) fn postgres_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    if nix::unistd::Uid::effective().is_root() {
+        let user = nix::unistd::User::from_name("postgres")
+            .unwrap()
+            .expect("a postgres user");
+        nix::unistd::chown(dir.path(), Some(user.uid), Some(user.gid)).unwrap();
+    }
+    dir
+}
+
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 pub(crate) struct Cluster {
     pub(crate) dir: tempfile::TempDir,
     pub(crate) port: u16,
@@ -53,26 +73,10 @@ impl Cluster {
 
     /// A new cluster started with extra settings, e.g. `["archive_mode=on", …]`.
     pub(crate) fn start_with(settings: &[&str]) -> Cluster {
-        let dir = tempfile::tempdir().unwrap();
-        if nix::unistd::Uid::effective().is_root() {
-            let user = nix::unistd::User::from_name("postgres")
-                .unwrap()
-                .expect("a postgres user");
-            nix::unistd::chown(dir.path(), Some(user.uid), Some(user.gid)).unwrap();
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let cluster = Cluster {
-            dir,
-            port,
-            settings: settings.iter().map(|s| (*s).to_owned()).collect(),
-        };
-        let init = as_postgres(&cluster.tool("initdb"))
+        let dir = postgres_dir();
+        let init = as_postgres(&bin_dir().join("initdb").display().to_string())
             .arg("-D")
-            .arg(cluster.data())
+            .arg(dir.path().join("data"))
             .args(["-A", "trust", "-U", "postgres", "--no-sync"])
             .output()
             .unwrap();
@@ -81,8 +85,40 @@ impl Cluster {
             "initdb: {}",
             String::from_utf8_lossy(&init.stderr)
         );
+        Cluster::started(dir, settings)
+    }
+
+    /// A streaming standby of `primary`, made by `pg_basebackup -R` and started under
+    /// `cluster_name = name` (which its walreceiver reports to the primary as its name).
+    pub(crate) fn standby_of(primary: &Cluster, name: &str) -> Cluster {
+        let dir = postgres_dir();
+        let base = as_postgres(&primary.tool("pg_basebackup"))
+            .arg("-D")
+            .arg(dir.path().join("data"))
+            .args(["-h", "127.0.0.1", "-p", &primary.port.to_string()])
+            .args(["-U", "postgres", "-R", "-X", "stream", "--no-sync"])
+            .output()
+            .unwrap();
+        assert!(
+            base.status.success(),
+            "pg_basebackup: {}",
+            String::from_utf8_lossy(&base.stderr)
+        );
+        Cluster::started(dir, &[&format!("cluster_name={name}")])
+    }
+
+    fn started(dir: tempfile::TempDir, settings: &[&str]) -> Cluster {
+        let cluster = Cluster {
+            dir,
+            port: free_port(),
+            settings: settings.iter().map(|s| (*s).to_owned()).collect(),
+        };
         cluster.pg_ctl_start();
         cluster
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        self.dir.path()
     }
 
     pub(crate) fn tool(&self, name: &str) -> String {
@@ -146,6 +182,22 @@ impl Cluster {
             String::from_utf8_lossy(&output.stderr)
         );
         String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    }
+
+    /// Waits until `sql` answers `expected`.
+    pub(crate) fn wait_for(&self, sql: &str, expected: &str, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        loop {
+            let got = self.psql("postgres", sql);
+            if got == expected {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "`{sql}` answered `{got}`, not `{expected}`, for {limit:?}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     fn postmaster_pid(&self) -> i32 {
