@@ -12,6 +12,7 @@
 //! the request timeout, which the caller enforces.
 
 use std::io;
+use std::mem::MaybeUninit;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -162,9 +163,17 @@ impl Http1 {
         let mut received = 0usize;
         loop {
             if self.end > self.start {
-                let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-                let mut response = httparse::Response::new(&mut headers);
-                match response.parse(&self.buffer[self.start..self.end]) {
+                // Uninitialised: `[EMPTY_HEADER; 96]` wrote 3 KB of empty headers before
+                // every parse, for the handful an answer has.
+                let mut headers =
+                    [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
+                let mut response = httparse::Response::new(&mut []);
+                let parsed = httparse::ParserConfig::default().parse_response_with_uninit_headers(
+                    &mut response,
+                    &self.buffer[self.start..self.end],
+                    &mut headers,
+                );
+                match parsed {
                     Ok(httparse::Status::Complete(length)) => {
                         let status = response.code.unwrap_or(0);
                         let http10 = response.version == Some(0);

@@ -199,6 +199,12 @@ impl Schedule {
         self.stopped.store(true, Ordering::Relaxed);
     }
 
+    /// User stages switch users on and off: without them every user runs throughout, and
+    /// [`Schedule::turn`] need not be asked (nor the clock read for it) per request.
+    pub(crate) fn ramps_users(&self) -> bool {
+        self.users.is_some()
+    }
+
     pub(crate) fn is_closed_model(&self) -> bool {
         self.period.is_none() && self.rates.is_none()
     }

@@ -104,18 +104,24 @@ pub(crate) async fn work(shared: Arc<Shared>, index: usize, mut stats: WorkerSta
     let mut cursor = shared.series.as_ref().map(Series::cursor);
     let mut user = User::new(&shared.plan, index);
     // One timer per worker, not one per request: see `within`.
-    let mut alarm = pin!(tokio::time::sleep_until(deadline.into()));
+    let mut alarm = Alarm {
+        sleep: pin!(tokio::time::sleep_until(deadline.into())),
+        armed: false,
+    };
     let paced = !shared.schedule.is_closed_model();
+    let ramps = shared.schedule.ramps_users();
     loop {
-        match shared.schedule.turn(index, Instant::now()) {
-            Turn::Run => {}
-            Turn::Wait(until) => {
-                // Off for now: this user's connection closes, as a leaving user's does.
-                connection = None;
-                tokio::time::sleep_until(until.into()).await;
-                continue;
+        if ramps {
+            match shared.schedule.turn(index, Instant::now()) {
+                Turn::Run => {}
+                Turn::Wait(until) => {
+                    // Off for now: this user's connection closes, as a leaving user's does.
+                    connection = None;
+                    tokio::time::sleep_until(until.into()).await;
+                    continue;
+                }
+                Turn::Done => break,
             }
-            Turn::Done => break,
         }
         let Some(due) = shared.schedule.next() else {
             break;
@@ -146,7 +152,7 @@ pub(crate) async fn work(shared: Arc<Shared>, index: usize, mut stats: WorkerSta
                 request,
                 &mut user,
             ));
-            within(limit, alarm.as_mut(), exchange).await
+            within(limit, &mut alarm, exchange).await
         };
         let end = Instant::now();
         let captures = !shared.plan.requests[request].captures.is_empty();
@@ -245,6 +251,22 @@ pub(crate) async fn work(shared: Arc<Shared>, index: usize, mut stats: WorkerSta
     stats
 }
 
+/// The worker's one timer, and whether it holds the worker's waker for its deadline.
+struct Alarm<'a> {
+    sleep: Pin<&'a mut tokio::time::Sleep>,
+    /// Polled since it was last set, and not fired since: it will wake the worker, so a
+    /// request that waits need not poll it again (a `Sleep` poll costs a budget check and
+    /// a waker registration, on every request).
+    armed: bool,
+}
+
+impl Alarm<'_> {
+    fn set(&mut self, limit: tokio::time::Instant) {
+        self.sleep.as_mut().reset(limit);
+        self.armed = false;
+    }
+}
+
 /// `future`'s output, or `None` once `limit` has passed.
 ///
 /// A fresh timer per request would insert into and remove from tokio's timer wheel every
@@ -253,23 +275,35 @@ pub(crate) async fn work(shared: Arc<Shared>, index: usize, mut stats: WorkerSta
 /// it is re-armed about once per timeout period, not once per request.
 async fn within<F: Future>(
     limit: Instant,
-    mut alarm: Pin<&mut tokio::time::Sleep>,
+    alarm: &mut Alarm<'_>,
     mut future: Pin<&mut F>,
 ) -> Option<F::Output> {
     let limit = tokio::time::Instant::from(limit);
-    if alarm.deadline() > limit {
-        alarm.as_mut().reset(limit);
+    if alarm.sleep.deadline() > limit {
+        alarm.set(limit);
     }
     poll_fn(|cx| {
         if let Poll::Ready(output) = future.as_mut().poll(cx) {
             return Poll::Ready(Some(output));
         }
-        while alarm.as_mut().poll(cx).is_ready() {
+        // An armed alarm that has not fired wakes the worker when it does: the worker is a
+        // task, always woken by the same waker, so the one registered is still the right one.
+        if alarm.armed && !alarm.sleep.is_elapsed() {
+            return Poll::Pending;
+        }
+        // Unconstrained: out of budget, a `Sleep` returns `Pending` without registering the
+        // waker, and an alarm marked armed then would never wake the worker.
+        while pin!(tokio::task::unconstrained(alarm.sleep.as_mut()))
+            .poll(cx)
+            .is_ready()
+        {
             if tokio::time::Instant::now() >= limit {
+                alarm.armed = false;
                 return Poll::Ready(None);
             }
-            alarm.as_mut().reset(limit);
+            alarm.set(limit);
         }
+        alarm.armed = true;
         Poll::Pending
     })
     .await
