@@ -21,6 +21,7 @@ mod people;
 mod pipes;
 mod probe_dns_tcp;
 mod probe_http;
+mod probe_json;
 mod probe_local;
 mod probe_tls;
 mod props;
