@@ -17,6 +17,7 @@ mod init;
 mod load;
 mod load_shapes;
 mod outputs;
+mod peers;
 mod people;
 mod pipes;
 mod probe_dns_tcp;
