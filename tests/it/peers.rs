@@ -259,3 +259,209 @@ fn drift_agrees_with_scipy_and_evidently() {
         );
     }
 }
+
+/// `n` characters from `alphabet`.
+fn token(rng: &mut Rng, alphabet: &str, n: usize) -> String {
+    let chars: Vec<char> = alphabet.chars().collect();
+    (0..n)
+        .map(|_| chars[(rng.next() % chars.len() as u64) as usize])
+        .collect()
+}
+
+const UPPER: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+const ALNUM: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+const BASE64: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// A planted tree: files of lines, each line either a secret (made here at random, so the
+/// repository holds none) or a look-alike that is not one. Returns (root, the secret lines).
+fn planted_tree(sandbox: &Sandbox) -> (PathBuf, Vec<(String, usize)>) {
+    let mut rng = Rng::new(1616);
+    let rng = &mut rng;
+    let jwt_part = |rng: &mut Rng, n| token(rng, ALNUM, n);
+    let files: Vec<(&str, Vec<(bool, String)>)> = vec![
+        (
+            "app/settings.py",
+            vec![
+                (false, "import os".into()),
+                (
+                    true,
+                    format!("AWS_ACCESS_KEY_ID = \"AKIA{}\"", token(rng, UPPER, 16)),
+                ),
+                (
+                    true,
+                    format!("aws_secret_access_key = \"{}\"", token(rng, BASE64, 40)),
+                ),
+                (false, "DEBUG = os.environ.get(\"DEBUG\", \"false\")".into()),
+                (
+                    true,
+                    format!("STRIPE_KEY = \"sk_live_{}\"", token(rng, ALNUM, 24)),
+                ),
+                (false, "VERSION = \"1.4.2\"".into()),
+                (
+                    false,
+                    "REQUEST_ID = \"123e4567-e89b-12d3-a456-426614174000\"".into(),
+                ),
+                (true, format!("password = \"{}\"", token(rng, ALNUM, 14))),
+            ],
+        ),
+        (
+            "deploy/ci.yml",
+            vec![
+                (false, "name: deploy".into()),
+                (true, format!("github_token: ghp_{}", token(rng, ALNUM, 36))),
+                (
+                    true,
+                    format!(
+                        "slack: xoxb-{}-{}-{}",
+                        token(rng, "0123456789", 12),
+                        token(rng, "0123456789", 13),
+                        token(rng, ALNUM, 24)
+                    ),
+                ),
+                (false, "image: registry.example.test/app:1.4.2".into()),
+                (false, "docs: https://example.test/docs/deploy".into()),
+            ],
+        ),
+        (
+            "deploy/app.env",
+            vec![
+                (
+                    true,
+                    format!(
+                        "DATABASE_URL=postgres://app:{}@db.internal:5432/app",
+                        token(rng, ALNUM, 18)
+                    ),
+                ),
+                (false, "LOG_LEVEL=info".into()),
+                (
+                    true,
+                    format!(
+                        "SESSION=eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ{}.{}",
+                        jwt_part(rng, 40),
+                        jwt_part(rng, 43)
+                    ),
+                ),
+                (false, "PORT=8080".into()),
+            ],
+        ),
+        (
+            "README.md",
+            vec![
+                (false, "# App".into()),
+                (
+                    false,
+                    "Set the password in the vault, never in this file.".into(),
+                ),
+                (
+                    false,
+                    "The token rotates every 30 days; see docs/rotation.md.".into(),
+                ),
+            ],
+        ),
+    ];
+    let mut secrets = Vec::new();
+    for (name, lines) in &files {
+        let mut text = String::new();
+        for (number, (secret, line)) in lines.iter().enumerate() {
+            text.push_str(line);
+            text.push('\n');
+            if *secret {
+                secrets.push((name.to_string(), number + 1));
+            }
+        }
+        let path = sandbox.dir.path().join("tree").join(name);
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+        std::fs::write(&path, text).expect("write");
+    }
+    let mut key = String::from("-----BEGIN RSA PRIVATE KEY-----\n");
+    for _ in 0..12 {
+        key.push_str(&token(rng, BASE64, 64));
+        key.push('\n');
+    }
+    key.push_str("-----END RSA PRIVATE KEY-----\n");
+    std::fs::write(sandbox.dir.path().join("tree/deploy/id_rsa"), key).expect("write");
+    secrets.push(("deploy/id_rsa".to_string(), 1));
+    (sandbox.dir.path().join("tree"), secrets)
+}
+
+/// On the planted tree, golive's scan finds at least the planted secrets detect-secrets finds
+/// and flags no more lines that hold none: recall ≥ detect-secrets', false positives ≤.
+#[tokio::test]
+async fn scan_finds_what_detect_secrets_finds_and_no_more_false_positives() {
+    use std::collections::BTreeSet;
+    let sandbox = Sandbox::new();
+    let (root, planted) = planted_tree(&sandbox);
+    let planted: BTreeSet<(String, usize)> = planted.into_iter().collect();
+
+    let spec = golive::probe::scan::ScanSpec::from_fields(&mut check_fields(&format!(
+        "path = \"{}\"\nlook_for = [\"secrets\"]",
+        root.display()
+    )))
+    .expect("valid scan check");
+    let outcome = spec.run(std::time::Duration::from_secs(30)).await;
+    assert_eq!(outcome.problem, None, "{outcome:?}");
+    let Some(Value::List(findings)) = outcome.observed.get("findings") else {
+        panic!("{outcome:?}")
+    };
+    let prefix = format!("{}/", root.display());
+    let golive: BTreeSet<(String, usize)> = findings
+        .iter()
+        .map(|finding| {
+            let Value::Text(text) = finding else {
+                panic!("{finding:?}")
+            };
+            let place = text.split(' ').next().expect("file:line first");
+            let (file, line) = place.rsplit_once(':').expect("file:line");
+            (
+                file.strip_prefix(&prefix).unwrap_or(file).to_string(),
+                line.parse().expect("a line number"),
+            )
+        })
+        .collect();
+
+    let detect_secrets = python().with_file_name("detect-secrets");
+    let output = Command::new(&detect_secrets)
+        .args(["scan", "--all-files", "."])
+        .current_dir(&root)
+        .output()
+        .expect("run detect-secrets");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: Json = serde_json::from_slice(&output.stdout).expect("detect-secrets JSON");
+    let mut peer = BTreeSet::new();
+    for (file, results) in report["results"].as_object().expect("results") {
+        for result in results.as_array().expect("a list") {
+            let line = result["line_number"].as_u64().expect("line_number") as usize;
+            peer.insert((file.trim_start_matches("./").to_string(), line));
+        }
+    }
+
+    let found = |set: &BTreeSet<(String, usize)>| set.intersection(&planted).count();
+    let false_positives = |set: &BTreeSet<(String, usize)>| set.difference(&planted).count();
+    eprintln!(
+        "planted {}: golive found {} ({} false positives), detect-secrets {} ({} false positives)",
+        planted.len(),
+        found(&golive),
+        false_positives(&golive),
+        found(&peer),
+        false_positives(&peer)
+    );
+    assert!(
+        found(&golive) >= found(&peer),
+        "golive missed planted secrets detect-secrets found: {:?}",
+        peer.intersection(&planted)
+            .filter(|p| !golive.contains(*p))
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        false_positives(&golive) <= false_positives(&peer),
+        "golive flagged {:?}, detect-secrets {:?}",
+        golive.difference(&planted).collect::<Vec<_>>(),
+        peer.difference(&planted).collect::<Vec<_>>()
+    );
+    // Every planted secret is found, and nothing else.
+    assert_eq!(golive, planted);
+}
