@@ -465,3 +465,64 @@ async fn scan_finds_what_detect_secrets_finds_and_no_more_false_positives() {
     // Every planted secret is found, and nothing else.
     assert_eq!(golive, planted);
 }
+
+/// A child process killed when the test ends, passed or not.
+struct Served(std::process::Child);
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The `model` probe against a scikit-learn logistic regression the peer trains and serves
+/// on loopback: its figures on the holdout equal scikit-learn's own metrics (they count the
+/// same predictions; 1e-9 is rounding), AUC from the served probabilities included.
+#[tokio::test]
+async fn model_agrees_with_scikit_learn_on_a_served_model() {
+    use std::io::BufRead;
+    let sandbox = Sandbox::new();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/python/peers.py");
+    let mut child = Command::new(python())
+        .arg(script)
+        .args(["model", &sandbox.dir.path().display().to_string()])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the model server");
+    let stdout = child.stdout.take().expect("piped");
+    let served = Served(child);
+    let mut first = String::new();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut first)
+        .expect("the server's first line");
+    let started: Json = serde_json::from_str(&first).expect("JSON line");
+    let port = started["port"].as_u64().expect("port");
+    let spec = golive::probe::model::ModelSpec::from_fields(&mut check_fields(&format!(
+        "url = \"http://127.0.0.1:{port}/\"\nholdout = \"{}\"\nlabel = \"label\"\nscore = \"score\"\ngroup = \"gender\"",
+        sandbox.dir.path().join("holdout.csv").display()
+    )))
+    .expect("valid model check");
+    let outcome = spec
+        .run(
+            &golive::probe::Context::default(),
+            std::time::Duration::from_secs(60),
+        )
+        .await;
+    drop(served);
+    assert_eq!(outcome.problem, None, "{outcome:?}");
+    assert_eq!(outcome.observed.get("rows"), Some(&Value::Number(400.0)));
+    assert_eq!(outcome.observed.get("errors"), Some(&Value::Number(0.0)));
+    for name in [
+        "accuracy",
+        "precision",
+        "recall",
+        "f1",
+        "auc",
+        "gap.accuracy",
+        "gap.recall",
+    ] {
+        let sklearn = started["metrics"][name].as_f64().expect("a metric");
+        close(name, number(&outcome, name), sklearn, 1e-9, 0.0);
+    }
+}

@@ -52,5 +52,67 @@ def drift(ref_path, cur_path):
     json.dump(out, sys.stdout)
 
 
+def model(directory):
+    """Trains a logistic regression on generated data, writes its labelled holdout to
+    DIRECTORY/holdout.csv, prints scikit-learn's metrics on it and the port it serves
+    predictions on (one JSON line), then serves `POST /` on loopback until killed."""
+    import http.server
+    import os
+    from sklearn.linear_model import LogisticRegression
+    from sklearn import metrics
+
+    rng = np.random.default_rng(16)
+    n = 1400
+    x = rng.normal(size=(n, 3))
+    gender = rng.choice(["f", "m"], size=n)
+    # The model is worse for one group: its labels are noisier.
+    noise = np.where(gender == "f", 0.6, 1.4)
+    y = (x[:, 0] + 0.5 * x[:, 1] - 0.3 * x[:, 2] + noise * rng.normal(size=n) > 0).astype(int)
+    train, hold = slice(0, 1000), slice(1000, n)
+    clf = LogisticRegression().fit(x[train], y[train])
+    holdout = pd.DataFrame({"x1": x[hold, 0], "x2": x[hold, 1], "x3": x[hold, 2],
+                            "gender": gender[hold], "label": y[hold]})
+    holdout.to_csv(os.path.join(directory, "holdout.csv"), index=False, float_format="%.17g")
+    features = holdout[["x1", "x2", "x3"]].to_numpy()
+    truth = holdout["label"].to_numpy()
+    predicted = clf.predict(features)
+    score = clf.predict_proba(features)[:, 1]
+    groups = {}
+    for g in ["f", "m"]:
+        mask = holdout["gender"].to_numpy() == g
+        groups[g] = {
+            "accuracy": metrics.accuracy_score(truth[mask], predicted[mask]),
+            "recall": metrics.recall_score(truth[mask], predicted[mask], zero_division=0),
+        }
+    found = {
+        "accuracy": metrics.accuracy_score(truth, predicted),
+        "precision": metrics.precision_score(truth, predicted, zero_division=0),
+        "recall": metrics.recall_score(truth, predicted, zero_division=0),
+        "f1": metrics.f1_score(truth, predicted, zero_division=0),
+        "auc": metrics.roc_auc_score(truth, score),
+        "gap.accuracy": abs(groups["f"]["accuracy"] - groups["m"]["accuracy"]),
+        "gap.recall": abs(groups["f"]["recall"] - groups["m"]["recall"]),
+    }
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            row = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            features = np.array([[row["x1"], row["x2"], row["x3"]]])
+            body = json.dumps({"prediction": int(clf.predict(features)[0]),
+                               "score": float(clf.predict_proba(features)[0, 1])}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    print(json.dumps({"port": server.server_address[1], "metrics": found}), flush=True)
+    server.serve_forever()
+
+
 if __name__ == "__main__":
-    {"drift": drift}[sys.argv[1]](*sys.argv[2:])
+    {"drift": drift, "model": model}[sys.argv[1]](*sys.argv[2:])
