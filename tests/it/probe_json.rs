@@ -156,3 +156,38 @@ fn an_unknown_format_is_refused() {
         "{errors:?}"
     );
 }
+
+/// `examples/ml/` validates as written: per-column and per-group metrics such as
+/// `drift.age.psi` are known names (`drift.COLUMN.psi` in the probe's list), and a misspelt
+/// metric under them is still refused.
+#[test]
+fn the_ml_example_validates_with_per_column_metrics() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/ml");
+    let sandbox = crate::support::Sandbox::new();
+    let output = sandbox
+        .golive()
+        .args(["check", &format!("{example}/go-live.md"), "--dry-run"])
+        .env("MODEL_URL", "http://127.0.0.1:9/")
+        .output()
+        .expect("run");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let toml = std::fs::read_to_string(format!("{example}/golive.toml")).expect("read");
+    let broken = toml.replace("drift.age.psi", "drift.age.psy");
+    sandbox.write(
+        "go-live.md",
+        std::fs::read(format!("{example}/go-live.md")).expect("read"),
+    );
+    sandbox.write("golive.toml", broken);
+    let output = sandbox
+        .golive()
+        .args(["check", "go-live.md", "--dry-run"])
+        .env("MODEL_URL", "http://127.0.0.1:9/")
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no metric `drift.age.psy`"));
+}
