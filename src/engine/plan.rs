@@ -427,7 +427,9 @@ fn condition(
     }
 }
 
-/// `header.NAME` and `json.PATH` in a probe's metric list stand for any name below them.
+/// `header.NAME` and `json.PATH` in a probe's metric list stand for any name below them;
+/// an upper-case segment inside a name, as in `drift.COLUMN.psi` or `group.GROUP.accuracy`,
+/// stands for any one segment.
 pub(super) fn metric_known(doc: &probe::ProbeDoc, metric: &str) -> bool {
     doc.metrics
         .iter()
@@ -440,17 +442,39 @@ pub(super) fn metric_known(doc: &probe::ProbeDoc, metric: &str) -> bool {
                 .is_some_and(|selector| {
                     !selector.is_empty() && !selector.contains(['[', ']', '.'])
                 }),
-            None => match name.rsplit_once('.') {
-                Some((prefix, placeholder))
-                    if placeholder.chars().all(|c| c.is_ascii_uppercase()) =>
-                {
-                    metric
-                        .strip_prefix(prefix)
-                        .is_some_and(|rest| rest.starts_with(['.', '[']))
-                }
-                _ => metric == *name,
-            },
+            None => matches_pattern(name, metric),
         })
+}
+
+fn matches_pattern(pattern: &str, metric: &str) -> bool {
+    let placeholder = |part: &str| !part.is_empty() && part.chars().all(|c| c.is_ascii_uppercase());
+    let parts: Vec<&str> = pattern.split('.').collect();
+    let mut rest = metric;
+    for (i, part) in parts.iter().enumerate() {
+        let last = i + 1 == parts.len();
+        if i > 0 {
+            match rest.strip_prefix('.') {
+                Some(after) => rest = after,
+                // `json[0]`: a trailing placeholder also takes a bracketed path.
+                None => return last && placeholder(part) && rest.starts_with('['),
+            }
+        }
+        if placeholder(part) {
+            if last {
+                return !rest.is_empty();
+            }
+            match rest.find('.') {
+                Some(at) if at > 0 => rest = &rest[at..],
+                _ => return false,
+            }
+        } else {
+            match rest.strip_prefix(part) {
+                Some(after) => rest = after,
+                None => return false,
+            }
+        }
+    }
+    rest.is_empty()
 }
 
 fn resolve_secrets(

@@ -45,6 +45,9 @@ pub enum Segment {
     /// `[login]`: a bare name in brackets that picks one member of a family of metrics,
     /// e.g. `p95[login]`, the 95th percentile of the load test's request named `login`.
     Selector(String),
+    /// `[*]`: every element of a list; the steps after it apply to each, and lists they
+    /// reach are flattened into one (`json.dependencies[*].vulns.count`).
+    All,
 }
 
 /// A dotted metric path such as `cert.days_left` or `json.data.items[0].id`.
@@ -126,6 +129,7 @@ pub(super) fn write_segment(
         Segment::Key(key) => write!(out, "[{}]", quote(key)),
         Segment::Index(index) => write!(out, "[{index}]"),
         Segment::Selector(name) => write!(out, "[{name}]"),
+        Segment::All => out.write_str("[*]"),
     }
 }
 

@@ -143,10 +143,15 @@ impl Condition {
 }
 
 /// A place in the observations while walking a path.
+#[derive(Clone, Copy)]
 enum Node<'a> {
     Value(&'a Value),
     Json(&'a serde_json::Value),
 }
+
+/// The name that counts a list's items: `json.vulnerabilities.list.count`. An object's own
+/// `count` key wins over it, so a document that has one reads as written.
+const COUNT: &str = "count";
 
 fn lookup<'a>(observed: &'a Observations, metric: &Metric) -> Result<Cow<'a, Value>, String> {
     let segments = metric.segments();
@@ -173,34 +178,127 @@ fn lookup<'a>(observed: &'a Observations, metric: &Metric) -> Result<Cow<'a, Val
         let prefix = key(len);
         if let Some(value) = observed.values.get(&prefix) {
             return walk(Node::Value(value), prefix, &segments[len..])
-                .map(resolve)
                 .map_err(|reason| not_found(Some(reason)));
         }
     }
     Err(not_found(None))
 }
 
-fn walk<'a>(mut node: Node<'a>, mut path: String, rest: &[Segment]) -> Result<Node<'a>, String> {
-    for segment in rest {
-        node = match node {
-            Node::Value(Value::Json(json)) | Node::Json(json) => step_json(json, segment, &path)?,
-            Node::Value(Value::List(items)) => match segment {
-                Segment::Index(index) => items
-                    .get(*index)
-                    .map(Node::Value)
-                    .ok_or_else(|| format!("`{path}` has {} items", items.len()))?,
-                Segment::Key(_) | Segment::Selector(_) => {
-                    return Err(format!(
-                        "`{path}` is a list; pick an item, e.g. `{path}[0]`"
-                    ));
-                }
-            },
-            Node::Value(value) => return Err(format!("`{path}` is {}", value.kind())),
-        };
+/// The items of a list node, or `None` when it is not a list.
+fn items(node: Node<'_>) -> Option<Vec<Node<'_>>> {
+    match node {
+        Node::Value(Value::List(items)) => Some(items.iter().map(Node::Value).collect()),
+        Node::Value(Value::Json(serde_json::Value::Array(items)))
+        | Node::Json(serde_json::Value::Array(items)) => {
+            Some(items.iter().map(Node::Json).collect())
+        }
+        _ => None,
+    }
+}
+
+/// `count` as the last step: a number; anywhere else a mistake, since a number has no parts.
+fn counted<'a>(len: usize, path: &str, rest: &[Segment]) -> Result<Cow<'a, Value>, String> {
+    match rest {
+        [] => Ok(Cow::Owned(Value::Number(len as f64))),
+        _ => Err(format!("`{path}.{COUNT}` is a plain number")),
+    }
+}
+
+fn walk<'a>(
+    mut node: Node<'a>,
+    mut path: String,
+    rest: &[Segment],
+) -> Result<Cow<'a, Value>, String> {
+    for (at, segment) in rest.iter().enumerate() {
+        let list = items(node);
+        match (segment, list) {
+            (Segment::All, Some(list)) => {
+                let _ = write_segment(&mut path, segment, false);
+                return spread(list, path, &rest[at + 1..]);
+            }
+            (Segment::All, None) => {
+                return Err(format!(
+                    "`{path}` is not a list, so `[*]` has nothing to take"
+                ));
+            }
+            (Segment::Key(key), Some(list)) if key == COUNT => {
+                return counted(list.len(), &path, &rest[at + 1..]);
+            }
+            _ => {}
+        }
+        node = step(node, segment, &path)?;
         // Writing into a String cannot fail.
         let _ = write_segment(&mut path, segment, false);
     }
-    Ok(node)
+    Ok(resolve(node))
+}
+
+/// One step below `node`; `count` and `[*]` are handled by the callers.
+fn step<'a>(node: Node<'a>, segment: &Segment, path: &str) -> Result<Node<'a>, String> {
+    match node {
+        Node::Value(Value::Json(json)) | Node::Json(json) => step_json(json, segment, path),
+        Node::Value(Value::List(items)) => match segment {
+            Segment::Index(index) => items
+                .get(*index)
+                .map(Node::Value)
+                .ok_or_else(|| format!("`{path}` has {} items", items.len())),
+            Segment::Key(_) | Segment::Selector(_) | Segment::All => Err(format!(
+                "`{path}` is a list; pick an item, e.g. `{path}[0]`, or count them: `{path}.{COUNT}`"
+            )),
+        },
+        Node::Value(value) => Err(format!("`{path}` is {}", value.kind())),
+    }
+}
+
+/// The steps after `[*]`, applied to every item; lists they reach are flattened, so
+/// `results[*].packages[*].vulnerabilities.count` counts every vulnerability of every package.
+/// An item that lacks a step's key fails the lookup rather than being skipped: a typo must
+/// not read as "no vulnerabilities".
+fn spread<'a>(
+    mut set: Vec<Node<'a>>,
+    mut path: String,
+    rest: &[Segment],
+) -> Result<Cow<'a, Value>, String> {
+    for (at, segment) in rest.iter().enumerate() {
+        match segment {
+            Segment::Key(key) if key == COUNT => return counted(set.len(), &path, &rest[at + 1..]),
+            // One item picked from the set is walked on its own.
+            Segment::Index(index) => {
+                let node = *set
+                    .get(*index)
+                    .ok_or_else(|| format!("`{path}` has {} items", set.len()))?;
+                let _ = write_segment(&mut path, segment, false);
+                return walk(node, path, &rest[at + 1..]);
+            }
+            // Lists met after a `[*]` are already flattened: a second one only opens lists of
+            // lists, so `results[*].packages[*]` and `results[*].packages` read the same.
+            Segment::All => {
+                set = set
+                    .into_iter()
+                    .flat_map(|node| items(node).unwrap_or_else(|| vec![node]))
+                    .collect();
+            }
+            Segment::Key(_) | Segment::Selector(_) => {
+                let mut next = Vec::with_capacity(set.len());
+                for (i, node) in set.into_iter().enumerate() {
+                    let found = step(node, segment, &path)
+                        .map_err(|reason| format!("{reason} (item {i})"))?;
+                    match items(found) {
+                        Some(list) => next.extend(list),
+                        None => next.push(found),
+                    }
+                }
+                set = next;
+            }
+        }
+        // Writing into a String cannot fail.
+        let _ = write_segment(&mut path, segment, false);
+    }
+    Ok(Cow::Owned(Value::List(
+        set.into_iter()
+            .map(|node| resolve(node).into_owned())
+            .collect(),
+    )))
 }
 
 fn step_json<'a>(
@@ -218,10 +316,12 @@ fn step_json<'a>(
             .get(*index)
             .map(Node::Json)
             .ok_or_else(|| format!("`{path}` has {} items", items.len())),
-        (Json::Array(_), Segment::Key(_) | Segment::Selector(_)) => Err(format!(
-            "`{path}` is a list; pick an item, e.g. `{path}[0]`"
+        (Json::Array(_), Segment::Key(_) | Segment::Selector(_) | Segment::All) => Err(format!(
+            "`{path}` is a list; pick an item, e.g. `{path}[0]`, or count them: `{path}.{COUNT}`"
         )),
-        (Json::Object(_), Segment::Index(_)) => Err(format!("`{path}` is an object, not a list")),
+        (Json::Object(_), Segment::Index(_) | Segment::All) => {
+            Err(format!("`{path}` is an object, not a list"))
+        }
         (scalar, _) => Err(format!("`{path}` is {}", Value::from_json(scalar).kind())),
     }
 }

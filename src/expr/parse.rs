@@ -299,6 +299,10 @@ impl<'a> Parser<'a> {
                             Segment::Index(index)
                         }
                         Some(quote @ ('"' | '\'')) => Segment::Key(self.string(quote)?.0),
+                        Some('*') => {
+                            self.bump();
+                            Segment::All
+                        }
                         // `p95[login]`: one member of a family of metrics, picked by name.
                         Some(c) if c.is_ascii_alphabetic() || c == '_' => {
                             Segment::Selector(self.eat_while(is_segment_char).to_owned())
@@ -308,7 +312,7 @@ impl<'a> Parser<'a> {
                                 Span::new(open, self.here().end),
                                 "expected an index, a name or a quoted name after `[`",
                                 Some(
-                                    "e.g. `json.items[0]`, `p95[login]` or `json[\"a key\"]`"
+                                    "e.g. `json.items[0]`, `json.items[*]`, `p95[login]` or `json[\"a key\"]`"
                                         .into(),
                                 ),
                             ));

@@ -468,6 +468,7 @@ pub(crate) fn capture(
                         for segment in segments {
                             match segment {
                                 Segment::Index(index) => path.push_str(&format!("[{index}]")),
+                                Segment::All => path.push_str("[*]"),
                                 Segment::Key(key) | Segment::Selector(key) => {
                                     path.push('.');
                                     path.push_str(key);

@@ -23,6 +23,7 @@ pub(super) fn run_action(trigger: &Trigger, action: String, context: ActionConte
         run: action.clone(),
         cwd: Some(context.base.display().to_string()),
         env: Vec::new(),
+        json: false,
     };
     let timeout = trigger.timeout;
     let store = context.store;

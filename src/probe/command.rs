@@ -18,6 +18,12 @@ use crate::expr::Value;
 /// full pipe.
 pub const OUTPUT_CAP: usize = 64 * 1024;
 
+/// Standard output read with `format = "json"`: a whole document must be parsed, and audit
+/// reports of large dependency trees (`npm audit --json`) run to megabytes.
+pub const JSON_CAP: usize = 16 * 1024 * 1024;
+
+const FORMATS: &[&str] = &["text", "json"];
+
 pub const DOC: ProbeDoc = ProbeDoc {
     name: "command",
     summary: "runs a command with `sh -c`; on timeout its whole process group is killed",
@@ -40,6 +46,12 @@ pub const DOC: ProbeDoc = ProbeDoc {
             required: false,
             doc: "extra environment variables",
         },
+        KeyDoc {
+            name: "format",
+            kind: KeyKind::Choice(FORMATS),
+            required: false,
+            doc: "\"text\" (default) or \"json\": standard output (up to 16 MiB) parsed as JSON into `json.PATH` metrics",
+        },
     ],
     metrics: &[
         ("exit_code", "exit status; 128 + N when killed by signal N"),
@@ -52,6 +64,10 @@ pub const DOC: ProbeDoc = ProbeDoc {
             "standard error (first 64 KiB, trailing whitespace trimmed)",
         ),
         ("duration", "wall time from start to exit"),
+        (
+            "json.PATH",
+            "with `format = \"json\"`: a value in the output, e.g. `json.metadata.vulnerabilities.critical`, `json.list[0].id`, `json.list.count`, `json.deps[*].vulns.count`",
+        ),
     ],
     default_expect: &["exit_code == 0"],
 };
@@ -61,6 +77,8 @@ pub struct CommandSpec {
     pub run: String,
     pub cwd: Option<String>,
     pub env: Vec<(String, String)>,
+    /// Parse standard output as JSON (`format = "json"`).
+    pub json: bool,
 }
 
 impl CommandSpec {
@@ -69,7 +87,23 @@ impl CommandSpec {
         let run = fields.required_string("run", "\"./status.sh\"");
         let cwd = fields.string("cwd");
         let env = fields.string_table("env");
+        let format = fields.string("format");
         let mut errors = Vec::new();
+        let json = match format {
+            Ok(Some(format)) if format.value == "json" => true,
+            Ok(Some(format)) if format.value != "text" => {
+                errors.push(
+                    Diagnostic::new(format.span, format!("unknown format `{}`", format.value))
+                        .with_hint("use \"text\" or \"json\""),
+                );
+                false
+            }
+            Ok(_) => false,
+            Err(diagnostic) => {
+                errors.push(diagnostic);
+                false
+            }
+        };
         let run = run.map_err(|d| errors.push(d)).ok();
         let cwd = cwd
             .map_err(|d| errors.push(d))
@@ -96,6 +130,7 @@ impl CommandSpec {
                 run: run.value,
                 cwd,
                 env,
+                json,
             }),
             _ => Err(errors),
         }
@@ -136,8 +171,9 @@ impl CommandSpec {
             .id()
             .and_then(|pid| i32::try_from(pid).ok())
             .map(Pid::from_raw);
-        let mut stdout = Capture::start(child.stdout.take());
-        let mut stderr = Capture::start(child.stderr.take());
+        let stdout_cap = if self.json { JSON_CAP } else { OUTPUT_CAP };
+        let mut stdout = Capture::start(child.stdout.take(), stdout_cap);
+        let mut stderr = Capture::start(child.stderr.take(), OUTPUT_CAP);
         let deadline = started + timeout;
         let mut outcome = Outcome::default();
         match tokio::time::timeout_at(deadline.into(), child.wait()).await {
@@ -172,10 +208,50 @@ impl CommandSpec {
         if !(stdout_closed && stderr_closed) {
             kill_group(group);
         }
-        outcome.observe("stdout", Value::Text(stdout.text()));
-        outcome.observe("stderr", Value::Text(stderr.text()));
+        let out = stdout.bytes();
+        if self.json {
+            parse_json(&out, stdout_closed, &mut outcome);
+        }
+        let shown = &out[..out.len().min(OUTPUT_CAP)];
+        outcome.observe("stdout", Value::Text(text(shown)));
+        outcome.observe("stderr", Value::Text(text(&stderr.bytes())));
         outcome
     }
+}
+
+/// Stores standard output as the `json` document, or says why it is not one. A broken document
+/// is a problem, not an error: the conditions on `json.…` then fail with that reason.
+fn parse_json(out: &[u8], complete: bool, outcome: &mut Outcome) {
+    if out.len() >= JSON_CAP {
+        outcome.problem.get_or_insert_with(|| {
+            format!(
+                "standard output exceeds {} MiB, too large to parse as JSON",
+                JSON_CAP >> 20
+            )
+        });
+        return;
+    }
+    match serde_json::from_slice::<serde_json::Value>(out) {
+        Ok(json) => outcome.observe("json", Value::Json(json)),
+        Err(error) => {
+            let cut = if complete {
+                ""
+            } else {
+                " (cut short when the command was killed)"
+            };
+            outcome.problem.get_or_insert_with(|| {
+                if out.iter().all(u8::is_ascii_whitespace) {
+                    format!("`format = \"json\"`, but standard output is empty{cut}")
+                } else {
+                    format!("standard output is not JSON{cut}: {error}")
+                }
+            });
+        }
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).trim_end().to_string()
 }
 
 fn kill_group(group: Option<Pid>) {
@@ -192,7 +268,7 @@ struct Capture {
 }
 
 impl Capture {
-    fn start(stream: Option<impl AsyncRead + Unpin + Send + 'static>) -> Capture {
+    fn start(stream: Option<impl AsyncRead + Unpin + Send + 'static>, cap: usize) -> Capture {
         let buffer = Arc::new(Mutex::new(Vec::new()));
         let reader = stream.map(|mut stream| {
             let buffer = Arc::clone(&buffer);
@@ -203,7 +279,7 @@ impl Capture {
                         break;
                     }
                     if let Ok(mut kept) = buffer.lock() {
-                        let room = OUTPUT_CAP.saturating_sub(kept.len());
+                        let room = cap.saturating_sub(kept.len());
                         kept.extend_from_slice(&chunk[..read.min(room)]);
                     }
                 }
@@ -227,12 +303,10 @@ impl Capture {
         false
     }
 
-    fn text(&self) -> String {
-        let bytes = self
-            .buffer
+    fn bytes(&self) -> Vec<u8> {
+        self.buffer
             .lock()
             .map(|kept| kept.clone())
-            .unwrap_or_default();
-        String::from_utf8_lossy(&bytes).trim_end().to_string()
+            .unwrap_or_default()
     }
 }

@@ -398,7 +398,7 @@ fn missing_metrics_fail_with_where_the_lookup_stopped() {
         ),
         (
             "json.data.items.id == 1",
-            "`json.data.items.id` not observed; `json.data.items` is a list; pick an item, e.g. `json.data.items[0]`",
+            "`json.data.items.id` not observed; `json.data.items` is a list; pick an item, e.g. `json.data.items[0]`, or count them: `json.data.items.count`",
         ),
         (
             "json.data[0] == 1",
@@ -497,4 +497,52 @@ fn selected_metrics_and_memory_slopes_evaluate() {
         check("memory.slope < 10MB", &observed),
         invalid("`memory.slope` is a size per time, but `10MB` is a size")
     );
+}
+
+#[test]
+fn count_and_star_walk_lists() {
+    let observed = one(
+        "json",
+        Value::Json(json!({
+            "deps": [
+                {"name": "a", "vulns": [{"id": 1}, {"id": 2}]},
+                {"name": "b", "vulns": []},
+                {"name": "c", "vulns": [{"id": 3}]}
+            ],
+            "summary": {"count": 7},
+            "grid": [[1, 2], [3]]
+        })),
+    );
+    for holds in [
+        "json.deps.count == 3",
+        "json.deps[*].vulns.count == 3",
+        "json.deps[*].vulns[*].id contains 3",
+        "json.deps[*].vulns[0].id == 1",
+        "json.deps[*].name contains \"b\"",
+        "json.deps[1].vulns.count == 0",
+        // An object's own key named `count` is read as written.
+        "json.summary.count == 7",
+        "json.grid[*].count == 2",
+        "json.grid[*][*].count == 3",
+    ] {
+        assert_eq!(check(holds, &observed), Verdict::Pass, "{holds}");
+    }
+    assert_eq!(
+        check("json.deps.count.x == 1", &observed),
+        fail("`json.deps.count.x` not observed; `json.deps.count` is a plain number")
+    );
+    assert_eq!(
+        check("json.summary[*].count == 1", &observed),
+        fail(
+            "`json.summary[*].count` not observed; `json.summary` is not a list, so `[*]` has nothing to take"
+        )
+    );
+    assert_eq!(
+        check("json.deps[*].vuln.count == 0", &observed),
+        fail("`json.deps[*].vuln.count` not observed; `json.deps[*]` has no key `vuln` (item 0)")
+    );
+    // Lists stored as values (a resolver's addresses) count too.
+    let addresses = one("addresses", Value::List(vec!["a".into(), "b".into()]));
+    assert_eq!(check("addresses.count == 2", &addresses), Verdict::Pass);
+    assert_eq!(check("addresses[*].count == 2", &addresses), Verdict::Pass);
 }

@@ -89,6 +89,18 @@ fn reads_metric_paths() {
         metric.segments(),
         [key("json"), key("a key"), key("b.c"), Segment::Index(12)]
     );
+    let spread = parse("json.deps[*].vulns.count == 0").metric().clone();
+    assert_eq!(
+        spread.segments(),
+        [
+            key("json"),
+            key("deps"),
+            Segment::All,
+            key("vulns"),
+            key("count")
+        ]
+    );
+    assert_eq!(spread.to_string(), "json.deps[*].vulns.count");
     assert_eq!(metric.to_string(), r#"json["a key"]["b.c"][12]"#);
     assert_eq!(
         parse("header.Strict-Transport-Security exists")
