@@ -249,7 +249,8 @@ impl Progress for Recorder {
                 "duration_ms": (result.duration.as_secs_f64() * 1e6).round() / 1e3,
             }),
         });
-        if let Some(event) = super::drill::drill_event(&self.checklist, &self.actor, check, result)
+        if let Some(event) =
+            crate::drill::history::event(&self.checklist, &self.actor, check, result)
         {
             let _ = self.sender.send(event);
         }

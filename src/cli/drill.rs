@@ -126,36 +126,6 @@ pub(super) fn run(args: Args) -> anyhow::Result<Outcome> {
     }
 }
 
-/// The `drill` event of one drill check's result; none for other checks, and none for human
-/// drills, whose `start` and `stop` are their events.
-pub(super) fn drill_event(
-    checklist: &str,
-    who: &str,
-    check: &Check,
-    result: &CheckResult,
-) -> Option<NewEvent> {
-    let Spec::Drill(spec) = &check.spec else {
-        return None;
-    };
-    if spec.action == Action::Human {
-        return None;
-    }
-    let record = Record::of_result(
-        &check.name,
-        spec,
-        &result.outcome.observed,
-        result.outcome.problem.as_deref(),
-        &result.failures,
-    );
-    Some(NewEvent {
-        checklist: checklist.to_owned(),
-        kind: Kind::Drill,
-        item: check.items.first().cloned(),
-        actor: who.to_owned(),
-        payload: serde_json::to_value(&record).ok()?,
-    })
-}
-
 /// Gives each `action = "human"` check the latest timing of its drill from the store.
 pub(super) fn read_timed(opened: &Opened, checks: &mut [Check]) -> anyhow::Result<()> {
     let human = |check: &Check| matches!(&check.spec, Spec::Drill(d) if d.action == Action::Human);
@@ -273,7 +243,7 @@ struct Recorder {
 
 impl Progress for Recorder {
     fn finished(&self, check: &Check, result: &CheckResult) {
-        if let Some(event) = drill_event(&self.checklist, &self.actor, check, result) {
+        if let Some(event) = history::event(&self.checklist, &self.actor, check, result) {
             // The writer only stops after the run, so a send cannot fail while drills finish.
             let _ = self.sender.send(event);
         }

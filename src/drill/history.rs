@@ -49,6 +49,37 @@ fn millis(observed: &Observations, metric: &str) -> Option<u64> {
     }
 }
 
+/// The `drill` event of one drill check's result; none for other checks, and none for human
+/// drills, whose `start` and `stop` are their events. `check`, `golive drill` and `watch` all
+/// record drills through this, so every drill run is in the audit log.
+pub fn event(
+    checklist: &str,
+    who: &str,
+    check: &crate::engine::plan::Check,
+    result: &crate::engine::run::CheckResult,
+) -> Option<crate::store::event::NewEvent> {
+    let crate::probe::Spec::Drill(spec) = &check.spec else {
+        return None;
+    };
+    if spec.action == super::Action::Human {
+        return None;
+    }
+    let record = Record::of_result(
+        &check.name,
+        spec,
+        &result.outcome.observed,
+        result.outcome.problem.as_deref(),
+        &result.failures,
+    );
+    Some(crate::store::event::NewEvent {
+        checklist: checklist.to_owned(),
+        kind: crate::store::event::Kind::Drill,
+        item: check.items.first().cloned(),
+        actor: who.to_owned(),
+        payload: serde_json::to_value(&record).ok()?,
+    })
+}
+
 impl Record {
     /// The record of one drill check's result.
     pub fn of_result(

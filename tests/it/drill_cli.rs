@@ -615,3 +615,38 @@ fn the_report_drills_section_snapshot() {
         insta::assert_snapshot!(section);
     });
 }
+
+/// A drill that `watch` runs on its schedule is audited as one `check` runs: each run is a
+/// `drill` event with its verdict and evidence (before, watch ran drills and kept no trace of
+/// them in the audit log).
+#[test]
+fn drills_run_by_watch_are_audited_like_those_run_by_check() {
+    let cluster = shop();
+    let sandbox = Sandbox::new();
+    sandbox.write("list.md", LIST);
+    sandbox.write(
+        "golive.toml",
+        format!(
+            "[[check]]\nitem = \"backup-done\"\nname = \"nightly\"\nprobe = \"drill\"\naction = \"backup\"\n\
+             database = \"{}\"\nevery = \"1s\"\n",
+            cluster.url("shop")
+        ),
+    );
+    let (code, _, stderr) = golive(&sandbox, &["watch", "list.md", "--for", "4s"]);
+    assert_eq!(code, 0, "{stderr}");
+    let drills = drill_events(&sandbox);
+    assert!(!drills.is_empty(), "no drill event after watch: {stderr}");
+    for drill in &drills {
+        assert_eq!(drill["drill"], "nightly", "{drill:#}");
+        assert_eq!(drill["action"], "backup", "{drill:#}");
+        assert_eq!(drill["verdict"], "verified", "{drill:#}");
+        assert!(
+            drill["evidence"].as_array().is_some_and(|lines| lines
+                .iter()
+                .any(|l| l.as_str().is_some_and(|l| l.starts_with("file ")))),
+            "{drill:#}"
+        );
+    }
+    let (code, _, stderr) = golive(&sandbox, &["audit", "verify", "list.md"]);
+    assert_eq!(code, 0, "{stderr}");
+}

@@ -435,6 +435,8 @@ impl State {
         };
         let at = message.at;
         let result = message.result;
+        // A drill run by watch is audited as one run by `check` is.
+        let drill = crate::drill::history::event(&self.key, ACTOR, &live.monitor.check, &result);
         let now_ms = millis(at);
         live.window
             .push(now_ms, result.passed, &result.outcome.observed);
@@ -518,6 +520,11 @@ impl State {
             && let Err(error) = self.store.append(periods).await
         {
             (self.log)(&format!("cannot record a period done: {error}"));
+        }
+        if let Some(drill) = drill
+            && let Err(error) = self.store.append(vec![drill]).await
+        {
+            (self.log)(&format!("cannot record the drill: {error}"));
         }
         self.evaluate_triggers(message.index, at, &target).await;
         self.publish_one(message.index, at);
