@@ -142,7 +142,7 @@ run_golive() {
         tail -5 "$work/golive.log" >&2
         exit 1
     }
-    read -r user sys rss <"$work/time.golive"
+    read -r user sys rss < <(tail -n 1 "$work/time.golive")
     golive_cpu+=("$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')")
     golive_rss+=("$rss")
 }
@@ -171,8 +171,10 @@ run_peer() {
     up=$(curl -s "http://127.0.0.1:$prom_port/api/v1/query?query=count(probe_success==1)" |
         python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else 0)')
     wait "$prom" "$bb" || true
-    read -r pu ps pr <"$work/time.prometheus"
-    read -r bu bs br <"$work/time.blackbox"
+    # `timeout` ends both with SIGTERM, so /usr/bin/time writes "Command exited with non-zero
+    # status 124" before its figures: the figures are its last line.
+    read -r pu ps pr < <(tail -n 1 "$work/time.prometheus")
+    read -r bu bs br < <(tail -n 1 "$work/time.blackbox")
     peer_cpu+=("$(awk -v a="$pu" -v b="$ps" -v c="$bu" -v d="$bs" 'BEGIN { printf "%.2f", a + b + c + d }')")
     peer_rss+=("$((pr + br))")
     echo "  peer: $up of $MONITORS targets probed successfully after 30 s; prometheus ${pr} KB, blackbox ${br} KB" >&2
