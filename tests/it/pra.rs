@@ -250,7 +250,10 @@ fn seed_001_pra_runs_its_plan_on_110k_rows_and_the_gate_report_and_audit_show_it
     }
     // …and the drills section proves the objectives: RTO and RPO MET, with the measured value
     // against the objective.
-    assert!(report.contains("\n## Drills\n"), "no drills section in\n{report}");
+    assert!(
+        report.contains("\n## Drills\n"),
+        "no drills section in\n{report}"
+    );
     let drills = &report[report.find("\n## Drills\n").unwrap()..];
     assert!(drills.contains("RTO MET"), "{drills}");
     assert!(drills.contains("< 30m"), "{drills}");
