@@ -80,7 +80,7 @@ fn backticked(raw: &str) -> Option<&str> {
 }
 
 /// A TOML basic string.
-fn quote(text: &str) -> String {
+pub(super) fn quote(text: &str) -> String {
     let mut quoted = String::with_capacity(text.len() + 2);
     quoted.push('"');
     for ch in text.chars() {

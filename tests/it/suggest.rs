@@ -223,7 +223,9 @@ fn write_appends_and_never_touches_existing_checks() {
     let existing = "# ours\n[[check]]\nitem   = \"verification-des-certificats-ssl\"\nprobe = \"tls\"\nhost = \"ours.example.test:443\"\n\n[[check]]\nitem = \"title:Tests unitaires*\"\nprobe = \"command\"\nrun = \"cargo test\"";
     let config = sandbox.write("golive.toml", existing);
     let before = suggest_json(&sandbox, &sandbox.dir.path().join("ops.md"));
-    let all = before["suggestions"].as_array().unwrap().len();
+    // Item checks plus seed 003's threshold-line monitors.
+    let all = before["suggestions"].as_array().unwrap().len()
+        + before["monitors"].as_array().unwrap().len();
     let output = sandbox
         .golive()
         .args(["suggest", "ops.md", "--write", "--format", "json"])
@@ -280,4 +282,82 @@ fn suggest_output_on_seed_3() {
         .unwrap();
     assert!(output.status.success());
     insta::assert_snapshot!(String::from_utf8_lossy(&output.stdout));
+}
+
+/// Seed 000's "Seuils d'Alerte" table: one watch monitor per row, levels from the row, and
+/// the written golive.toml is what `watch` loads (rows found, levels set, every 1m).
+#[test]
+fn threshold_rows_become_watch_monitors_on_seed_0() {
+    let sandbox = Sandbox::new();
+    let checklist = sandbox.copy(&seed(0), "checklist.md");
+    let document = suggest_json(&sandbox, &checklist);
+    let rows: Vec<&str> = document["monitors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["row"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        rows,
+        ["Temps réponse", "Taux d'erreur", "Disponibilité", "CPU/RAM"]
+    );
+    let write = sandbox
+        .golive()
+        .args(["suggest", "checklist.md", "--write"])
+        .output()
+        .unwrap();
+    assert!(write.status.success());
+    let text = std::fs::read_to_string(sandbox.dir.path().join("golive.toml")).unwrap();
+    assert!(
+        text.contains("row = \"Temps réponse\"\nmetric = \"latency\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("warn = [\"value <= 5\"]\ncrit = [\"value <= 10\"]"),
+        "{text}"
+    );
+    let bytes = std::fs::read(&checklist).unwrap();
+    let markdown = String::from_utf8_lossy(&bytes).into_owned();
+    let imported = golive::checklist::import(&bytes).unwrap();
+    let base = sandbox.dir.path();
+    let source = golive::engine::secrets::System { base };
+    let config = golive::monitor::config::load(&imported, &markdown, &text, base, &source)
+        .unwrap_or_else(|errors| panic!("{errors:?}\n{text}"));
+    let latency = config
+        .monitors
+        .iter()
+        .find(|m| m.check.name == "threshold-temps-reponse")
+        .expect("the latency row's monitor");
+    assert_eq!(
+        latency
+            .warn
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        ["latency <= 3s"]
+    );
+    assert_eq!(
+        latency
+            .crit
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        ["latency <= 10s"]
+    );
+    // The percentage rows carry their levels as numbers (Prometheus answers numbers), so
+    // `watch` counts only the latency row as read through `row`.
+    let errors = config
+        .monitors
+        .iter()
+        .find(|m| m.check.name == "threshold-taux-d-erreur")
+        .expect("the error-rate row's monitor");
+    assert_eq!(
+        errors
+            .warn
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        ["value <= 5"]
+    );
+    assert_eq!(config.unmonitored.len(), 3, "{:?}", config.unmonitored);
 }
