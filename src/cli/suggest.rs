@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::output::say;
 use super::{Format, Outcome, print_json};
-use crate::suggest::{Suggestion, suggest};
+use crate::suggest::{MonitorSuggestion, Suggestion, monitors, suggest};
 
 #[derive(Debug, clap::Args)]
 pub(super) struct Args {
@@ -33,6 +33,8 @@ struct Document<'a> {
     file: String,
     items: usize,
     suggestions: &'a [Suggestion],
+    /// Watch monitors for the rows of the checklist's alert-threshold tables.
+    monitors: &'a [MonitorSuggestion],
     /// Items skipped because golive.toml already has a check for them (with --write).
     already_checked: Vec<String>,
 }
@@ -42,6 +44,10 @@ const HEADER: &str = "# Checks proposed by `golive suggest` from the checklist's
 pub(super) fn run(args: Args) -> anyhow::Result<Outcome> {
     let loaded = super::input::load(&args.file)?;
     let mut suggestions = suggest(&loaded.checklist);
+    let markdown = crate::checklist::encoding::decode(&loaded.bytes)
+        .map(|d| d.text)
+        .unwrap_or_default();
+    let mut monitors = monitors(&loaded.checklist, &markdown);
     let config = args.config.clone().unwrap_or_else(|| {
         args.file
             .parent()
@@ -63,8 +69,14 @@ pub(super) fn run(args: Args) -> anyhow::Result<Outcome> {
             }
             keep
         });
+        // A threshold monitor is one per row, not per item: written once, found by its name.
+        let text = existing
+            .as_ref()
+            .map(|(bytes, _)| String::from_utf8_lossy(bytes).into_owned())
+            .unwrap_or_default();
+        monitors.retain(|m| !text.contains(&format!("name = \"{}\"", m.name)));
     }
-    if args.write && !suggestions.is_empty() {
+    if args.write && !(suggestions.is_empty() && monitors.is_empty()) {
         let is_new = existing.is_none();
         let mut bytes = existing.map(|(bytes, _)| bytes).unwrap_or_default();
         if bytes.is_empty() {
@@ -72,9 +84,13 @@ pub(super) fn run(args: Args) -> anyhow::Result<Outcome> {
         } else if !bytes.ends_with(b"\n") {
             bytes.push(b'\n');
         }
-        for suggestion in &suggestions {
+        for stanza in suggestions
+            .iter()
+            .map(|s| &s.stanza)
+            .chain(monitors.iter().map(|m| &m.stanza))
+        {
             bytes.push(b'\n');
-            bytes.extend_from_slice(suggestion.stanza.as_bytes());
+            bytes.extend_from_slice(stanza.as_bytes());
         }
         if is_new {
             // `create_new`: a golive.toml made between our read and now is not overwritten.
@@ -94,12 +110,14 @@ pub(super) fn run(args: Args) -> anyhow::Result<Outcome> {
             file: args.file.display().to_string(),
             items: loaded.checklist.items.len(),
             suggestions: &suggestions,
+            monitors: &monitors,
             already_checked,
         })?,
         Format::Table if args.write => {
             say!(
-                "{} check(s) appended to {} ({} item(s) already had one); run `golive check {} --dry-run`",
+                "{} check(s) and {} threshold monitor(s) appended to {} ({} item(s) already had one); run `golive check {} --dry-run`",
                 suggestions.len(),
+                monitors.len(),
                 config.display(),
                 already_checked.len(),
                 args.file.display()
@@ -108,9 +126,13 @@ pub(super) fn run(args: Args) -> anyhow::Result<Outcome> {
         Format::Table => {
             let mut out = super::output::stdout();
             out.write_all(HEADER.as_bytes())?;
-            for suggestion in &suggestions {
+            for stanza in suggestions
+                .iter()
+                .map(|s| &s.stanza)
+                .chain(monitors.iter().map(|m| &m.stanza))
+            {
                 out.write_all(b"\n")?;
-                out.write_all(suggestion.stanza.as_bytes())?;
+                out.write_all(stanza.as_bytes())?;
             }
             out.flush()?;
             eprintln!(

@@ -4,8 +4,11 @@
 //! and the thresholds it does say (`p95 < 200ms`, `< 30 days`, `→ 600`). Pure: text in, TOML
 //! text out; the command line reads and writes the files.
 
+mod monitors;
 mod rules;
 mod stanza;
+
+pub use monitors::{MonitorSuggestion, monitors};
 
 use serde::Serialize;
 

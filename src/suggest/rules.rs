@@ -90,12 +90,13 @@ const NOT_A_MACHINE: &str = r"(?x)
     document | runbook | \bformation | \bformee?s?\b | \btrained | \btraining | reunion
   | \bmeetings\b | retrospective | montrer | expliquer | planifi | \bschedul | approuv
   | \bapproved | sign.off | communi | annonc | announce | \bbudget | \breview | \brevue
-  | post.mortem | lessons | \brapport | \breport | attendre | polic(y|ies) | politique
+  | post.mortem | lessons | \brapport | \breport | polic(y|ies) | politique
   | \bguide | \bfaq\b | tutori | contact | on.call | escalad | escalation | responsable
-  | \bowner\b | plannings | ^quand\b | business | success\ metrics | \.md\b | actualis
+  | (service|product|business|system|data|code)\ owner | \bowner\ (approv|sign|accept) | abnahme | plannings | ^quand\b | business | success\ metrics | \.md\b | actualis
   | ^poster\b | ^envoyer\b | ^afficher\b | ^audit\b | \brecue?\b | \breceived | simul
   | lieu\ sur | analyse | dashboard | \bsupport\b | penetration | pen\ test | compliance
-  | conformite\ (rgpd|sla) | hipaa | gdpr | rgpd | \bsox\b";
+  | conformite\ (rgpd|sla) | hipaa | gdpr | rgpd | \bsox\b
+  | datadog | pagerduty | new\ relic | splunk | codecov";
 
 /// Where a rule looks: the folded text, or the text as written (backticked names keep their
 /// case there).
@@ -112,6 +113,12 @@ const RULES: &[(&str, On, Kind)] = &[
         r"prompt.injection|injection de prompt|jailbreak|red.team|fuite de donnees|data leak",
         On::Folded,
         Kind::Llm,
+    ),
+    // CI gates before drift: "Contract/drift gates pass" is a CI job, not data drift.
+    (
+        r"\bgates? pass|\bci\b.*\bpass|\bpipeline\b.*(\bpass|\bok\b|green|vert)",
+        On::Folded,
+        Kind::Tests,
     ),
     (
         r"\bdrift\b|derive des donnees|datendrift",
@@ -172,7 +179,7 @@ const RULES: &[(&str, On, Kind)] = &[
     // Backups and drills: objectives before files.
     (r"\brpo\b", On::Folded, Kind::RpoDrill),
     (
-        r"\brto\b|restauration en|restauree? en|database restauree|donnees coherentes|test.restore|restore_run|test de restauration|disaster recovery|backup and recovery|wiederherstellung",
+        r"\brto\b|restauration en|restauree? en|database restauree|donnees coherentes|test.restore|restore_run|backup/restore (getestet|tested)|restore (getestet|tested)|test de restauration|disaster recovery|backup and recovery|wiederherstellung",
         On::Folded,
         Kind::RestoreDrill,
     ),
@@ -202,7 +209,7 @@ const RULES: &[(&str, On, Kind)] = &[
     // Tests whose pass/fail is a command's exit code (before load: "end-to-end tests … for
     // critical user journeys" is a test suite).
     (
-        r"tests? (unitaires|d.integration|de regression|end.to.end|e2e|en staging|complets|post.maintenance)|unit tests|integration tests|end.to.end tests|tests? end.to.end|regression|tous les tests|all tests|tests pass|tous les checks|security tests|\bsast\b|\bdast\b|static.dynamic analysis|test d.integration",
+        r"tests? (unitaires|d.integration|de regression|end.to.end|e2e|en staging|complets|post.maintenance)|unit tests|integration tests|end.to.end tests|tests? end.to.end|regression|tous les tests|all tests|tests pass|tous les checks|security tests|\bsast\b|\bdast\b|static.dynamic analysis|test d.integration|\bunit tests?\b|static code analysis|\blint|synthetic tests?|\be2e\b|coverage (is )?(over|above|>|>=) ?\d+",
         On::Folded,
         Kind::Tests,
     ),
@@ -228,9 +235,15 @@ const RULES: &[(&str, On, Kind)] = &[
         Kind::Prometheus,
     ),
     (
-        r"\bcharge\b|load test|\bload \(|normal load|high load|stress test|spike|\bsoak\b|\bp(50|90|95|99)\b|latenc|response time|temps de reponse|antwortzeit|throughput|\brps\b|requests.sec|performance tests?|tests? de performance|validation des performances|performance targets|error rate|taux d.erreur|fehlerrate|critical user (journeys|flows)",
+        r"\bcharge\b|load test|\bload \(|normal load|high load|stress test|spike|\bsoak\b|\bp(50|90|95|99)\b|latenc|response time|temps de reponse|antwortzeit|throughput|\brps\b|requests.sec|performance.tests?|tests? de performance|validation des performances|performance targets|error rate|taux d.erreur|fehlerrate|critical user (journeys|flows)",
         On::Folded,
         Kind::Load,
+    ),
+    // "… testing complete" after load, which keeps load/stress/performance testing.
+    (
+        r"\btest(s|ing)? (complete|executed)|test plan executed",
+        On::Folded,
+        Kind::Tests,
     ),
     (
         r"\bcluster\b|\bnodes?\b|\bhpa\b|poddisruption|\bpods?\b|microservices running|non.root containers?",
@@ -244,7 +257,7 @@ const RULES: &[(&str, On, Kind)] = &[
         Kind::AuthRequired,
     ),
     (
-        r"health|\bsante\b|smoke|endpoint|apis? (accessibles?|repondent)|responding|status page|authentication working|load balancer|\balb\b|model serving|erreichbar",
+        r"\bhealth(\b|[ -]?checks?)|\bsante\b|smoke|endpoint|apis? (accessibles?|repondent)|responding|status page|authentication working|load balancer|\balb\b|model serving|erreichbar",
         On::Folded,
         Kind::Health,
     ),
@@ -264,12 +277,12 @@ const RULES: &[(&str, On, Kind)] = &[
         Kind::Cron,
     ),
     (
-        r"`\./[^`]+`|^(tester|test|verifier|run|executer)\s*:\s*`[^`]+`",
+        r"`\./[^`]+`|^(tester|test|verifier|run|executer)\s*:\s*`[^`]+`|:\s*`(npm|npx|yarn|pnpm|make|cargo|go|pytest|python3?|mvn|gradle) [^`]+`",
         On::Raw,
         Kind::Script,
     ),
     (
-        r"`[^`]*[./][^`]*`.*(copie|cree|created|exists|existe)|(creer|create)\s+`[^`]+`",
+        r"`[^`]*[./][^`]*`.*(copie|cree|created|exists|existe)|(creer|create)\s+`[^`]+`|(?i:\bdockerignore\b|\bdependabot\b)",
         On::Raw,
         Kind::FileExists,
     ),
@@ -360,5 +373,17 @@ mod tests {
         assert_eq!(kind("Runbook distribué à l'équipe"), None);
         assert_eq!(kind("Load balancing configured and tested"), None);
         assert_eq!(kind("SSH keys pour accès serveurs"), None);
+        assert_eq!(kind("Abnahme durch Service Owner"), None);
+        assert_eq!(
+            kind("Actionable alert Its Datadog Monitors are created"),
+            None
+        );
+    }
+
+    /// "owner" alone is a file mode's words, not a person: only a named owner role is.
+    #[test]
+    fn owner_only_is_a_file_mode() {
+        assert_eq!(kind("`.env` → 600 (owner only)"), Some(Kind::FileMode));
+        assert_eq!(kind("Sign-off by the product owner"), None);
     }
 }

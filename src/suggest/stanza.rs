@@ -80,7 +80,7 @@ fn backticked(raw: &str) -> Option<&str> {
 }
 
 /// A TOML basic string.
-fn quote(text: &str) -> String {
+pub(super) fn quote(text: &str) -> String {
     let mut quoted = String::with_capacity(text.len() + 2);
     quoted.push('"');
     for ch in text.chars() {
@@ -381,7 +381,15 @@ fn body(kind: Kind, raw: &str, folded: &str) -> Body {
                 .captures_iter(raw)
                 .filter_map(|c| c.get(1))
                 .last()
-                .map_or(".env", |m| m.as_str());
+                .map(|m| m.as_str())
+                // Repository files named without backticks.
+                .or_else(|| folded.contains("dockerignore").then_some(".dockerignore"))
+                .or_else(|| {
+                    folded
+                        .contains("dependabot")
+                        .then_some(".github/dependabot.yml")
+                })
+                .unwrap_or(".env");
             Body::new().key("path", path).expect("exists == true")
         }
         Kind::Backup => {
