@@ -109,15 +109,27 @@ pub(super) fn report(args: PackArgs<'_>) -> anyhow::Result<Outcome> {
         PackFormat::Html => crate::report::pack::html(&pack),
         PackFormat::Csv => crate::report::pack::csv(&pack),
         PackFormat::Json => {
-            let mut value = serde_json::to_value(&pack)?;
-            if let (Some(key), Some(object)) = (&key, value.as_object_mut()) {
-                let signature = sign::sign(
+            // The pack is written straight from its types; only a signed pack is also turned
+            // into a JSON value, for the canonical form its signature covers (a year of
+            // periods as a value tree costs more than writing them).
+            let signature = match &key {
+                Some(key) => Some(sign::sign(
                     key,
-                    &canonical_json(&serde_json::Value::Object(object.clone())),
-                );
-                object.insert("signature".to_string(), serde_json::to_value(signature)?);
+                    &canonical_json(&serde_json::to_value(&pack)?),
+                )),
+                None => None,
+            };
+            #[derive(serde::Serialize)]
+            struct Signed<'a, P, S> {
+                #[serde(flatten)]
+                pack: &'a P,
+                #[serde(skip_serializing_if = "Option::is_none")]
+                signature: Option<S>,
             }
-            let mut json = serde_json::to_string_pretty(&value)?;
+            let mut json = serde_json::to_string_pretty(&Signed {
+                pack: &pack,
+                signature,
+            })?;
             json.push('\n');
             json
         }
