@@ -7,7 +7,8 @@ use crate::support::Sandbox;
 
 const ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
-fn psql(db: &str, sql: &str) -> String {
+/// `psql -Atqc sql` on `db` of the local server (127.0.0.1:5432); its output, trimmed.
+pub(crate) fn psql(db: &str, sql: &str) -> String {
     let output = Command::new("psql")
         .args(["-h", "127.0.0.1", "-U", "postgres", "-d", db, "-Atqc", sql])
         .output()

@@ -8,20 +8,9 @@ use std::process::Command;
 
 use crate::support::{Sandbox, seed};
 
-const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/pra");
+use crate::drill::psql;
 
-fn psql(db: &str, sql: &str) -> String {
-    let output = Command::new("psql")
-        .args(["-h", "127.0.0.1", "-U", "postgres", "-d", db, "-Atqc", sql])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "psql: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_owned()
-}
+const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/pra");
 
 /// 10,000 clients and 100,000 invoices in a database of its own, dropped when the test ends.
 struct Database(String);
