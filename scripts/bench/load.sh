@@ -32,7 +32,7 @@
 # less than $MIN_IDLE % idle over two seconds; --force runs anyway.
 #
 # Environment: CONNECTIONS (50), DURATION (seconds, 10), ROUNDS (5), RSS_REQUESTS (1000000),
-# RATE (20000), PACED_ROUNDS (as ROUNDS), CALLGRIND_SECONDS (5), H2_ROUNDS (as ROUNDS),
+# RATE (20000), PACED_ROUNDS (as ROUNDS), CALLGRIND_SHORT (3), CALLGRIND_LONG (12), H2_ROUNDS (as ROUNDS),
 # MANY (10000; 0 skips that run),
 # SERVER_CPU (0), CLIENT_CPU (1), MAX_LOAD (0.5), MIN_IDLE (90), GOLIVE (a built binary),
 # OHA (an oha binary; else oha from PATH, else `cargo install oha` into $OHA_ROOT).
@@ -47,7 +47,8 @@ RATE=${RATE:-20000}
 PACED_ROUNDS=${PACED_ROUNDS:-$ROUNDS}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
-CALLGRIND_SECONDS=${CALLGRIND_SECONDS:-5}
+CALLGRIND_SHORT=${CALLGRIND_SHORT:-3}
+CALLGRIND_LONG=${CALLGRIND_LONG:-12}
 H2_ROUNDS=${H2_ROUNDS:-$ROUNDS}
 MANY=${MANY:-10000}
 MAX_LOAD=${MAX_LOAD:-0.5}
@@ -258,18 +259,29 @@ EOF
     done
 done
 
-echo "instructions per request under callgrind, ${CALLGRIND_SECONDS}s each, -c $CONNECTIONS…" >&2
-# Total instructions of the whole process (start-up included) over the requests it counted.
+echo "instructions per request under callgrind: ${CALLGRIND_SHORT}s and ${CALLGRIND_LONG}s runs, -c $CONNECTIONS…" >&2
+# Whole-process instructions include start-up and shutdown (wrk's LuaJIT, golive's runtime and
+# report), which a run of a few seconds under callgrind does not amortise: a short run flatters
+# whichever tool starts lighter, a long one the other. So each tool runs twice and the figure is
+# the marginal cost, (instructions of the long run − the short one) ÷ (its extra requests):
+# what one more request costs, start-up cancelled out.
 instructions() { grep -Eo 'Collected : [0-9]+' "$1" | awk '{print $3}'; }
-taskset -c "$CLIENT_CPU" valgrind --tool=callgrind --callgrind-out-file=/dev/null \
-    "$GOLIVE" load "$url" -z "${CALLGRIND_SECONDS}s" -c "$CONNECTIONS" -q --format json > "$work/out" 2> "$work/cg"
-golive_ir=$(instructions "$work/cg")
-golive_cg_requests=$(python3 -c "import json; print(json.load(open('$work/out'))['requests'])")
-taskset -c "$CLIENT_CPU" valgrind --tool=callgrind --callgrind-out-file=/dev/null \
-    wrk -t1 -c"$CONNECTIONS" -d"${CALLGRIND_SECONDS}s" "$url" > "$work/out" 2> "$work/cg"
-wrk_ir=$(instructions "$work/cg")
-wrk_cg_requests=$(python3 -c "import re; print(re.search(r'(\d+) requests in', open('$work/out').read()).group(1))")
-echo "  golive $golive_ir instructions / $golive_cg_requests requests; wrk $wrk_ir / $wrk_cg_requests" >&2
+callgrind_golive() {
+    taskset -c "$CLIENT_CPU" valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+        "$GOLIVE" load "$url" -z "${1}s" -c "$CONNECTIONS" -q --format json > "$work/out" 2> "$work/cg"
+    echo "$(instructions "$work/cg") $(python3 -c "import json; print(json.load(open('$work/out'))['requests'])")"
+}
+callgrind_wrk() {
+    taskset -c "$CLIENT_CPU" valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+        wrk -t1 -c"$CONNECTIONS" -d"${1}s" "$url" > "$work/out" 2> "$work/cg"
+    echo "$(instructions "$work/cg") $(python3 -c "import re; print(re.search(r'(\d+) requests in', open('$work/out').read()).group(1))")"
+}
+read -r golive_ir_short golive_req_short < <(callgrind_golive "$CALLGRIND_SHORT")
+read -r golive_ir_long golive_req_long < <(callgrind_golive "$CALLGRIND_LONG")
+read -r wrk_ir_short wrk_req_short < <(callgrind_wrk "$CALLGRIND_SHORT")
+read -r wrk_ir_long wrk_req_long < <(callgrind_wrk "$CALLGRIND_LONG")
+echo "  golive $golive_ir_short / $golive_req_short requests, $golive_ir_long / $golive_req_long;" \
+    "wrk $wrk_ir_short / $wrk_req_short, $wrk_ir_long / $wrk_req_long (instructions / requests)" >&2
 
 echo "HTTP/2 (h2c), $H2_ROUNDS rounds × {golive --http2, h2load}, -c $CONNECTIONS, ${DURATION}s each…" >&2
 h2url="http://127.0.0.1:$h2port/"
@@ -310,7 +322,8 @@ client "$OHA" -n "$RSS_REQUESTS" -c "$CONNECTIONS" --worker-threads 1 --no-tui -
 oha_rss=$(awk '{print $3}' "$work/time")
 
 python3 - "$results" "$golive_rss" "$oha_rss" "$RSS_REQUESTS" "$(cut -d' ' -f1 /proc/loadavg)" "$paced" "$RATE" "$MAX_LOAD" \
-    "$golive_ir" "$golive_cg_requests" "$wrk_ir" "$wrk_cg_requests" "$h2" "$many_line" << 'EOF'
+    "$golive_ir_short $golive_req_short $golive_ir_long $golive_req_long" \
+    "$wrk_ir_short $wrk_req_short $wrk_ir_long $wrk_req_long" "$h2" "$many_line" << 'EOF'
 import statistics, sys
 rows = [line.split("\t") for line in open(sys.argv[1]).read().splitlines()]
 golive_rss, oha_rss, rss_requests, load = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
@@ -342,20 +355,25 @@ for tool in ("golive", "oha", "oha-cor"):
     label = "oha (corrected)" if tool == "oha-cor" else tool
     print(f"{label:18}{paced_median(tool, 1):10.0f}{paced_median(tool, 2):9.3f}{paced_median(tool, 3):9.3f}")
 print()
-paced50 = off(paced_median("golive", 2), paced_median("oha", 2))
-paced99 = off(paced_median("golive", 3), paced_median("oha", 3))
+# The target compares with oha --latency-correction, which counts, as golive does, the wait of
+# a request that fell due while its connection was busy; uncorrected oha is printed beside it.
+paced50 = off(paced_median("golive", 2), paced_median("oha-cor", 2))
+paced99 = off(paced_median("golive", 3), paced_median("oha-cor", 3))
 rows_out = [
     ("golive rps ÷ wrk rps", f"{rps:.3f}", "≥ 1.0", rps >= 1.0),
     ("CPU-s per 100k requests, golive ÷ wrk", f"{cpu:.3f}", "≤ 1.0", cpu <= 1.0),
     (f"peak RSS for {rss_requests} requests (oha: {oha_rss / 1024:.0f} MB)", f"{rss:.1f} MB", "≤ 20 MB", rss <= 20),
-    (f"p50 vs oha at {rate} req/s", f"{paced50 * 100:.1f}%", "≤ 10%", paced50 <= 0.10),
-    (f"p99 vs oha at {rate} req/s", f"{paced99 * 100:.1f}%", "≤ 25%", paced99 <= 0.25),
+    (f"p50 vs oha --latency-correction at {rate} req/s", f"{paced50 * 100:.1f}%", "≤ 10%", paced50 <= 0.10),
+    (f"p99 vs oha --latency-correction at {rate} req/s", f"{paced99 * 100:.1f}%", "≤ 25%", paced99 <= 0.25),
     ("p50 vs oha, closed model (req/s differ)", f"{closed50 * 100:.1f}%", "≤ 10%", closed50 <= 0.10),
     ("p99 vs oha, closed model (req/s differ)", f"{closed99 * 100:.1f}%", "≤ 25%", closed99 <= 0.25),
 ]
-golive_ipr = int(sys.argv[9]) / max(1, int(sys.argv[10]))
-wrk_ipr = int(sys.argv[11]) / max(1, int(sys.argv[12]))
-h2rows = [line.split("\t") for line in open(sys.argv[13]).read().splitlines()]
+def marginal(figures):
+    ir_short, req_short, ir_long, req_long = map(int, figures.split())
+    return (ir_long - ir_short) / max(1, req_long - req_short)
+golive_ipr = marginal(sys.argv[9])
+wrk_ipr = marginal(sys.argv[10])
+h2rows = [line.split("\t") for line in open(sys.argv[11]).read().splitlines()]
 def h2median(tool):
     return statistics.median(float(r[1]) for r in h2rows if r[0] == tool)
 h2ratio = h2median("golive") / h2median("h2load")
@@ -365,10 +383,10 @@ rows_out[0:0] = [
 rows_out.append((f"HTTP/2 rps ÷ h2load ({h2median('golive'):.0f} / {h2median('h2load'):.0f})", f"{h2ratio:.3f}", "≥ 1.0", h2ratio >= 1.0))
 for name, value, target, ok in rows_out:
     print(f"{name:50}{value:>10}   target {target:8} {verdict(ok)}")
-corrected99 = off(paced_median("golive", 3), paced_median("oha-cor", 3))
-print(f"{'p99 vs oha --latency-correction at ' + rate + ' req/s':50}{corrected99 * 100:9.1f}%   "
-      "(no target: both count the wait of a request that fell due on a busy connection)")
-print(f"{sys.argv[14]} (golive with many connections)")
+uncorrected99 = off(paced_median("golive", 3), paced_median("oha", 3))
+print(f"{'p99 vs uncorrected oha at ' + rate + ' req/s':50}{uncorrected99 * 100:9.1f}%   "
+      "(no target: oha -q alone does not count waits behind a busy connection)")
+print(f"{sys.argv[12]} (golive with many connections)")
 print(f"\n1-minute load average at the end: {load}")
 if float(load) > 2 * float(sys.argv[8]):
     print("warning: the machine got busy during the run; rounds with a sudden drop in req/s "
