@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark of `golive load` against wrk and oha, on one nginx on loopback.
 #
-#   scripts/bench/load.sh [--force]
+#   scripts/bench/load.sh [--force] [--instructions]
 #
 # Not part of the tests: it needs a quiet machine and takes about five minutes.
 #
@@ -27,6 +27,9 @@
 # that does not move with the machine's load. Then HTTP/2: golive --http2 against h2load
 # (Debian's nghttp2-client) on the same nginx, h2c with prior knowledge, interleaved rounds.
 # Last, golive with 10,000 connections held for a few seconds (errors, connections opened).
+#
+# --instructions runs only the callgrind comparison (a minute or two; any machine load will do):
+# the figure to iterate on when changing the engine.
 #
 # Refuses to run (exit 3) when the machine is busy: 1-minute load average above $MAX_LOAD or
 # less than $MIN_IDLE % idle over two seconds; --force runs anyway.
@@ -55,10 +58,12 @@ MAX_LOAD=${MAX_LOAD:-0.5}
 MIN_IDLE=${MIN_IDLE:-90}
 OHA_ROOT=${OHA_ROOT:-${TMPDIR:-/tmp}/golive-bench-oha}
 FORCE=0
+INSTRUCTIONS_ONLY=0
 
 for arg in "$@"; do
     case "$arg" in
         --force) FORCE=1 ;;
+        --instructions) INSTRUCTIONS_ONLY=1 ;;
         -h | --help)
             sed -n '2,/^$/p' "$0" | sed 's/^# \{0,1\}//'
             exit 0
@@ -93,7 +98,7 @@ cpu_idle_percent() {
 load1=$(cut -d' ' -f1 /proc/loadavg)
 idle=$(cpu_idle_percent)
 busy=$(python3 -c "print(int($load1 > $MAX_LOAD or $idle < $MIN_IDLE))")
-if [ "$busy" = 1 ]; then
+if [ "$busy" = 1 ] && [ "$INSTRUCTIONS_ONLY" = 0 ]; then
     echo "load.sh: the machine is busy (load average $load1 > $MAX_LOAD, or idle $idle% < $MIN_IDLE%):" >&2
     echo "         figures would measure the other work, not the load generators." >&2
     ps -eo pcpu,comm --sort=-pcpu | head -6 | sed 's/^/         /' >&2
@@ -114,7 +119,9 @@ if [ -z "${GOLIVE:-}" ]; then
     GOLIVE="${CARGO_TARGET_DIR:-$root/target}/release-lto/golive"
 fi
 [ -x "$GOLIVE" ] || die "no golive binary at $GOLIVE"
-if [ -z "${OHA:-}" ]; then
+if [ "$INSTRUCTIONS_ONLY" = 1 ]; then
+    OHA=
+elif [ -z "${OHA:-}" ]; then
     if command -v oha > /dev/null; then
         OHA=$(command -v oha)
     else
@@ -125,12 +132,14 @@ if [ -z "${OHA:-}" ]; then
         fi
     fi
 fi
-[ -x "$OHA" ] || die "no oha binary at $OHA"
+[ "$INSTRUCTIONS_ONLY" = 1 ] || [ -x "$OHA" ] || die "no oha binary at $OHA"
 
 # --- nginx on its own CPU -------------------------------------------------------------------
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 port=$(free_port)
 h2port=$(free_port)
+# mktemp makes the folder 0700; nginx's worker, run as root, drops to `nobody` and must read it.
+chmod 755 "$work"
 mkdir -p "$work/nginx/logs" "$work/www"
 printf 'hello from nginx\n' > "$work/www/index.html"
 cat > "$work/nginx/nginx.conf" << EOF
@@ -165,10 +174,15 @@ cleanup() {
 trap cleanup EXIT
 taskset -c "$SERVER_CPU" nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" 2> /dev/null
 url="http://127.0.0.1:$port/"
+nginx_up=0
 for _ in $(seq 50); do
-    if python3 -c "import urllib.request; urllib.request.urlopen('$url')" 2> /dev/null; then break; fi
+    if python3 -c "import urllib.request; urllib.request.urlopen('$url')" 2> /dev/null; then
+        nginx_up=1
+        break
+    fi
     sleep 0.1
 done
+[ "$nginx_up" = 1 ] || die "nginx does not answer $url: $(tail -3 "$work/nginx/logs/error.log" 2> /dev/null)"
 
 client() { taskset -c "$CLIENT_CPU" /usr/bin/time -f '%U %S %M' -o "$work/time" "$@"; }
 
@@ -210,6 +224,35 @@ print("oha", sys.argv[1], s["requestsPerSec"], requests, float(user) + float(sys
       p["p50"] * 1000, p["p99"] * 1000, sep="\t")
 EOF
 }
+
+echo "instructions per request under callgrind: ${CALLGRIND_SHORT}s and ${CALLGRIND_LONG}s runs, -c $CONNECTIONS…" >&2
+# Whole-process instructions include start-up and shutdown (wrk's LuaJIT, golive's runtime and
+# report), which a run of a few seconds under callgrind does not amortise: a short run flatters
+# whichever tool starts lighter, a long one the other. So each tool runs twice and the figure is
+# the marginal cost, (instructions of the long run − the short one) ÷ (its extra requests):
+# what one more request costs, start-up cancelled out.
+instructions() { grep -Eo 'Collected : [0-9]+' "$1" | awk '{print $3}'; }
+callgrind_golive() {
+    taskset -c "$CLIENT_CPU" valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+        "$GOLIVE" load "$url" -z "${1}s" -c "$CONNECTIONS" -q --format json > "$work/out" 2> "$work/cg"
+    echo "$(instructions "$work/cg") $(python3 -c "import json; print(json.load(open('$work/out'))['requests'])")"
+}
+callgrind_wrk() {
+    taskset -c "$CLIENT_CPU" valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+        wrk -t1 -c"$CONNECTIONS" -d"${1}s" "$url" > "$work/out" 2> "$work/cg"
+    echo "$(instructions "$work/cg") $(python3 -c "import re; print(re.search(r'(\d+) requests in', open('$work/out').read()).group(1))")"
+}
+read -r golive_ir_short golive_req_short < <(callgrind_golive "$CALLGRIND_SHORT")
+read -r golive_ir_long golive_req_long < <(callgrind_golive "$CALLGRIND_LONG")
+read -r wrk_ir_short wrk_req_short < <(callgrind_wrk "$CALLGRIND_SHORT")
+read -r wrk_ir_long wrk_req_long < <(callgrind_wrk "$CALLGRIND_LONG")
+echo "  golive $golive_ir_short / $golive_req_short requests, $golive_ir_long / $golive_req_long;" \
+    "wrk $wrk_ir_short / $wrk_req_short, $wrk_ir_long / $wrk_req_long (instructions / requests)" >&2
+marginal() { python3 -c "print(round(($3 - $1) / max(1, $4 - $2)))"; }
+golive_ipr=$(marginal "$golive_ir_short" "$golive_req_short" "$golive_ir_long" "$golive_req_long")
+wrk_ipr=$(marginal "$wrk_ir_short" "$wrk_req_short" "$wrk_ir_long" "$wrk_req_long")
+echo "  instructions per extra request: golive $golive_ipr, wrk $wrk_ipr ($(python3 -c "print(f'{$golive_ipr / $wrk_ipr:.3f}')")×)" >&2
+[ "$INSTRUCTIONS_ONLY" = 1 ] && exit 0
 
 echo "golive $("$GOLIVE" --version | cut -d' ' -f2), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2), $("$OHA" --version)" >&2
 echo "nginx $(nginx -v 2>&1 | cut -d/ -f2) on CPU $SERVER_CPU, generators on CPU $CLIENT_CPU ($(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))" >&2
@@ -259,30 +302,6 @@ EOF
     done
 done
 
-echo "instructions per request under callgrind: ${CALLGRIND_SHORT}s and ${CALLGRIND_LONG}s runs, -c $CONNECTIONS…" >&2
-# Whole-process instructions include start-up and shutdown (wrk's LuaJIT, golive's runtime and
-# report), which a run of a few seconds under callgrind does not amortise: a short run flatters
-# whichever tool starts lighter, a long one the other. So each tool runs twice and the figure is
-# the marginal cost, (instructions of the long run − the short one) ÷ (its extra requests):
-# what one more request costs, start-up cancelled out.
-instructions() { grep -Eo 'Collected : [0-9]+' "$1" | awk '{print $3}'; }
-callgrind_golive() {
-    taskset -c "$CLIENT_CPU" valgrind --tool=callgrind --callgrind-out-file=/dev/null \
-        "$GOLIVE" load "$url" -z "${1}s" -c "$CONNECTIONS" -q --format json > "$work/out" 2> "$work/cg"
-    echo "$(instructions "$work/cg") $(python3 -c "import json; print(json.load(open('$work/out'))['requests'])")"
-}
-callgrind_wrk() {
-    taskset -c "$CLIENT_CPU" valgrind --tool=callgrind --callgrind-out-file=/dev/null \
-        wrk -t1 -c"$CONNECTIONS" -d"${1}s" "$url" > "$work/out" 2> "$work/cg"
-    echo "$(instructions "$work/cg") $(python3 -c "import re; print(re.search(r'(\d+) requests in', open('$work/out').read()).group(1))")"
-}
-read -r golive_ir_short golive_req_short < <(callgrind_golive "$CALLGRIND_SHORT")
-read -r golive_ir_long golive_req_long < <(callgrind_golive "$CALLGRIND_LONG")
-read -r wrk_ir_short wrk_req_short < <(callgrind_wrk "$CALLGRIND_SHORT")
-read -r wrk_ir_long wrk_req_long < <(callgrind_wrk "$CALLGRIND_LONG")
-echo "  golive $golive_ir_short / $golive_req_short requests, $golive_ir_long / $golive_req_long;" \
-    "wrk $wrk_ir_short / $wrk_req_short, $wrk_ir_long / $wrk_req_long (instructions / requests)" >&2
-
 echo "HTTP/2 (h2c), $H2_ROUNDS rounds × {golive --http2, h2load}, -c $CONNECTIONS, ${DURATION}s each…" >&2
 h2url="http://127.0.0.1:$h2port/"
 h2="$work/h2.tsv"
@@ -322,8 +341,7 @@ client "$OHA" -n "$RSS_REQUESTS" -c "$CONNECTIONS" --worker-threads 1 --no-tui -
 oha_rss=$(awk '{print $3}' "$work/time")
 
 python3 - "$results" "$golive_rss" "$oha_rss" "$RSS_REQUESTS" "$(cut -d' ' -f1 /proc/loadavg)" "$paced" "$RATE" "$MAX_LOAD" \
-    "$golive_ir_short $golive_req_short $golive_ir_long $golive_req_long" \
-    "$wrk_ir_short $wrk_req_short $wrk_ir_long $wrk_req_long" "$h2" "$many_line" << 'EOF'
+    "$golive_ipr" "$wrk_ipr" "$h2" "$many_line" << 'EOF'
 import statistics, sys
 rows = [line.split("\t") for line in open(sys.argv[1]).read().splitlines()]
 golive_rss, oha_rss, rss_requests, load = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
@@ -368,11 +386,7 @@ rows_out = [
     ("p50 vs oha, closed model (req/s differ)", f"{closed50 * 100:.1f}%", "≤ 10%", closed50 <= 0.10),
     ("p99 vs oha, closed model (req/s differ)", f"{closed99 * 100:.1f}%", "≤ 25%", closed99 <= 0.25),
 ]
-def marginal(figures):
-    ir_short, req_short, ir_long, req_long = map(int, figures.split())
-    return (ir_long - ir_short) / max(1, req_long - req_short)
-golive_ipr = marginal(sys.argv[9])
-wrk_ipr = marginal(sys.argv[10])
+golive_ipr, wrk_ipr = int(sys.argv[9]), int(sys.argv[10])
 h2rows = [line.split("\t") for line in open(sys.argv[11]).read().splitlines()]
 def h2median(tool):
     return statistics.median(float(r[1]) for r in h2rows if r[0] == tool)
