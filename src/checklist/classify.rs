@@ -2,10 +2,18 @@
 //! which happen after go-live, which items are optional, what a table column holds.
 //! All matching is on [`fold`]ed text so French and English, accented or not, read alike.
 
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
+
 use super::model::{Decision, Status};
 
 /// Lowercase ASCII approximation of `text`, with emoji and symbols turned into spaces.
 pub(crate) fn fold(text: &str) -> String {
+    // Most titles are ASCII: folding is then lowercasing, without a look at each char.
+    if text.is_ascii() {
+        return text.to_ascii_lowercase();
+    }
     let mut folded = String::with_capacity(text.len());
     for ch in text.chars() {
         if ch.is_ascii() {
@@ -25,6 +33,12 @@ pub(crate) fn fold(text: &str) -> String {
 
 fn contains_any(folded: &str, needles: &[&str]) -> bool {
     needles.iter().any(|needle| folded.contains(needle))
+}
+
+/// Word lists read on every item, each searched in one pass over the text: a `contains` per
+/// word cost more than the rest of the import put together.
+fn automaton(words: &[&str]) -> AhoCorasick {
+    AhoCorasick::new(words).expect("constant word lists make an automaton")
 }
 
 /// Sections whose items are mandatory go/no-go criteria.
@@ -175,28 +189,28 @@ pub(crate) fn is_conditional(text: &str) -> bool {
     is_conditional_folded(&fold(text))
 }
 
+static CONDITIONAL_WORDS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    automaton(&[
+        "if applicable",
+        "si applicable",
+        "optional",
+        "optionnel",
+        "if required",
+        "si requis",
+        "if needed",
+        "si necessaire",
+        "if used",
+        "when applicable",
+        "le cas echeant",
+        "falls zutreffend",
+        "falls erforderlich",
+        "wenn zutreffend",
+        "wenn erforderlich",
+    ])
+});
+
 pub(crate) fn is_conditional_folded(folded: &str) -> bool {
-    if contains_any(
-        folded,
-        &[
-            "if applicable",
-            "si applicable",
-            "optional",
-            "optionnel",
-            "if required",
-            "si requis",
-            "if needed",
-            "si necessaire",
-            "if used",
-            "when applicable",
-            "le cas echeant",
-            "falls zutreffend",
-            "falls erforderlich",
-            "wenn zutreffend",
-            "wenn erforderlich",
-            "optional",
-        ],
-    ) {
+    if CONDITIONAL_WORDS.is_match(folded) {
         return true;
     }
     // A parenthesis that opens with a condition: "(if handling EU data)", "(si complexe)".
@@ -206,33 +220,34 @@ pub(crate) fn is_conditional_folded(folded: &str) -> bool {
     })
 }
 
+static BLOCKING_MARKS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    automaton(&[
+        "(blocking)",
+        "[blocking]",
+        "(bloquant)",
+        "[bloquant]",
+        "(blocker)",
+        "[blocker]",
+        "(p0)",
+        "[p0]",
+        "(p1)",
+        "[p1]",
+        "(must)",
+        "[must]",
+        "(obligatoire)",
+        "[obligatoire]",
+        "(pflicht)",
+        "[pflicht]",
+        "(kritisch)",
+        "(critical)",
+        "[critical]",
+    ])
+});
+
 /// Explicit severity markers written on an item. `folded` is [`fold`] of `text`; the raw text is needed for emoji markers (🔴) and for
 /// upper-case `MUST`, which fold away.
 pub(crate) fn marked_blocking_folded(folded: &str, text: &str) -> bool {
-    if contains_any(
-        folded,
-        &[
-            "(blocking)",
-            "[blocking]",
-            "(bloquant)",
-            "[bloquant]",
-            "(blocker)",
-            "[blocker]",
-            "(p0)",
-            "[p0]",
-            "(p1)",
-            "[p1]",
-            "(must)",
-            "[must]",
-            "(obligatoire)",
-            "[obligatoire]",
-            "(pflicht)",
-            "[pflicht]",
-            "(kritisch)",
-            "(critical)",
-            "[critical]",
-        ],
-    ) {
+    if BLOCKING_MARKS.is_match(folded) {
         return true;
     }
     let lead = folded.trim_start();
@@ -249,24 +264,26 @@ pub(crate) fn marked_blocking_folded(folded: &str, text: &str) -> bool {
     .iter()
     .any(|marker| lead.starts_with(marker))
         || text.contains('🔴')
-        || text.split_whitespace().any(|word| word == "MUST")
+        // A look for the capital first: splitting every title into words is the costly part.
+        || (text.contains('M') && text.split_whitespace().any(|word| word == "MUST"))
 }
 
+static ADVISORY_MARKS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    automaton(&[
+        "(advisory)",
+        "[advisory]",
+        "(recommended)",
+        "(recommande)",
+        "(empfohlen)",
+        "nice to have",
+        "(nice-to-have)",
+        "(p3)",
+        "[p3]",
+    ])
+});
+
 pub(crate) fn marked_advisory_folded(folded: &str) -> bool {
-    contains_any(
-        folded,
-        &[
-            "(advisory)",
-            "[advisory]",
-            "(recommended)",
-            "(recommande)",
-            "(empfohlen)",
-            "nice to have",
-            "(nice-to-have)",
-            "(p3)",
-            "[p3]",
-        ],
-    )
+    ADVISORY_MARKS.is_match(folded)
 }
 
 /// The severity a priority cell or a legend's meaning stands for: P0/P1, 🔴, Blocker,

@@ -7,10 +7,17 @@ const MAX_SLUG_LEN: usize = 48;
 
 /// `Tests de charge réalisés` → `tests-de-charge-realises`.
 pub fn slug(text: &str) -> String {
-    let folded = super::classify::fold(text);
-    let mut slug = String::with_capacity(folded.len());
-    for word in folded
-        .split(|c: char| !c.is_ascii_alphanumeric())
+    // ASCII titles (most) are read as they are, lowercased on the way: no folded copy.
+    let folded;
+    let bytes = if text.is_ascii() {
+        text.as_bytes()
+    } else {
+        folded = super::classify::fold(text);
+        folded.as_bytes()
+    };
+    let mut slug = String::with_capacity(MAX_SLUG_LEN);
+    for word in bytes
+        .split(|b| !b.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())
     {
         if !slug.is_empty() && slug.len() + 1 + word.len() > MAX_SLUG_LEN {
@@ -19,7 +26,7 @@ pub fn slug(text: &str) -> String {
         if !slug.is_empty() {
             slug.push('-');
         }
-        slug.push_str(word);
+        slug.extend(word.iter().map(|b| char::from(b.to_ascii_lowercase())));
     }
     slug.truncate(MAX_SLUG_LEN);
     slug
@@ -58,6 +65,12 @@ pub fn assign(requests: &[IdRequest<'_>]) -> Vec<String> {
             None => non_empty(slug(request.title)),
         })
         .collect();
+    // The usual case: every id is already unique, and there is nothing to qualify or count.
+    let mut seen = HashSet::with_capacity(base.len());
+    if base.iter().all(|id| seen.insert(id.as_str())) {
+        return base;
+    }
+    drop(seen);
     let mut ids = base.clone();
     // Qualify clashing generated ids with ever more of their section path.
     for depth in 1..=requests.iter().map(|r| r.path.len()).max().unwrap_or(0) {

@@ -242,18 +242,15 @@ fn last(path: &[String]) -> &str {
 /// The recurrence a heading (or, with `leading`, the start of an item title) names.
 pub fn detect(text: &str, leading: bool) -> Option<Recurrence> {
     let folded = fold(text);
+    // "Jour 1-7: Daily check": the day prefix is when, the word after it how often. A title
+    // without such a prefix ("Daily metrics review" in "First Week") is a one-time task that
+    // happens to say daily: the heading decides for it (and most titles end here, before any
+    // word list is read).
+    if leading && !day_prefixed(&folded) {
+        return None;
+    }
     let mut words = words_of(&folded);
     if leading {
-        // "Jour 1-7: Daily check": the day prefix is when, the word after it how often. A
-        // title without such a prefix ("Daily metrics review" in "First Week") is a one-time
-        // task that happens to say daily: the heading decides for it.
-        let prefixed = matches!(words.first(), Some(&("jour" | "day" | "tag" | "j")))
-            && words
-                .get(1)
-                .is_some_and(|w| w.chars().all(|c| c.is_ascii_digit()));
-        if !prefixed {
-            return None;
-        }
         words.drain(..2);
         if words
             .first()
@@ -379,6 +376,18 @@ pub fn detect(text: &str, leading: bool) -> Option<Recurrence> {
         tz: None,
         from: text.trim().to_string(),
     })
+}
+
+/// "Jour 1-7: …", "Day 3 …": folded text whose first word names a day and whose second is
+/// its number.
+fn day_prefixed(folded: &str) -> bool {
+    let mut words = folded
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty());
+    matches!(words.next(), Some("jour" | "day" | "tag" | "j"))
+        && words
+            .next()
+            .is_some_and(|w| w.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// Folded text's words: letters and digits, whatever separates them.

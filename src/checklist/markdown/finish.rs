@@ -38,11 +38,16 @@ impl Importer<'_> {
         let assigned = ids::assign(&requests);
         drop(requests);
         let drafts = std::mem::take(&mut self.drafts);
+        // Parents' ids copied first, so that every id can then move into its item.
+        let parents: Vec<Option<String>> = drafts
+            .iter()
+            .map(|draft| draft.parent.map(|parent| assigned[parent].clone()))
+            .collect();
         let mut items = Vec::with_capacity(drafts.len());
-        for (index, draft) in drafts.into_iter().enumerate() {
+        for ((draft, id), parent) in drafts.into_iter().zip(assigned).zip(parents) {
             let mut item = draft.item;
-            item.id = assigned[index].clone();
-            item.parent = draft.parent.map(|parent| assigned[parent].clone());
+            item.id = id;
+            item.parent = parent;
             if let Some(section) = item.section {
                 if item.owner.is_none() {
                     item.owner = self.sections[section].owner.clone();

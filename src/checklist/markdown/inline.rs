@@ -98,10 +98,17 @@ impl Inline {
 /// Collapses whitespace and drops fill-in blanks (`_______`, `****_****`) that templates leave
 /// for a hand-written answer.
 pub(super) fn tidy(text: &str) -> String {
-    text.split_whitespace()
+    let mut tidied = String::with_capacity(text.len());
+    for word in text
+        .split_whitespace()
         .filter(|word| !word.chars().all(|c| matches!(c, '_' | '*')))
-        .collect::<Vec<_>>()
-        .join(" ")
+    {
+        if !tidied.is_empty() {
+            tidied.push(' ');
+        }
+        tidied.push_str(word);
+    }
+    tidied
 }
 
 /// `Key: value` on one line, with the key short enough to be a label.

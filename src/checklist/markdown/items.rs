@@ -28,7 +28,11 @@ impl Importer<'_> {
         let checked = found.status == Status::Done;
         let line = frame.line;
         let (title, detail) = frame.inline.title_and_detail();
-        let full = frame.inline.plain();
+        // Only a sign-off section reads the whole text (for an approval's role).
+        let full = self
+            .in_signoff_section()
+            .then(|| frame.inline.plain())
+            .unwrap_or_default();
         let bold_lead = frame.inline.has_bold_lead();
         let checkbox = self.checkbox_at(found);
         self.read_lines.insert(self.line_of(found.at));

@@ -2,6 +2,10 @@
 //! important`, or a `Legend:` line followed by `- 🟢 Nice to have` bullets. What the legend
 //! says wins over golive's defaults (P0/P1 and 🔴 are blocking).
 
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
+
 use crate::checklist::classify;
 use crate::checklist::model::Severity;
 
@@ -50,6 +54,30 @@ fn is_legend_word(folded: &str) -> bool {
     .any(|word| folded.contains(word))
 }
 
+/// Parts of the legend words, looked for in every line: one pass, not one per part.
+static LEGEND_PARTS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::new([
+        "gend",
+        "GEND",
+        "riorit",
+        "RIORIT",
+        "ignific",
+        "eichenerkl",
+        "arked with",
+        "arqués",
+        "ekennzeichnet",
+    ])
+    .expect("constant word lists make an automaton")
+});
+
+/// A `P` or `p` followed by a digit from 0 to 4 somewhere in `line`, as every `P0` … `P4`
+/// token has.
+fn may_hold_p_token(line: &str) -> bool {
+    line.as_bytes()
+        .windows(2)
+        .any(|pair| matches!(pair, [b'P' | b'p', b'0'..=b'4']))
+}
+
 /// `P0` … `P4` as a word of its own.
 fn p_token(word: &str) -> Option<String> {
     let word = word.trim_matches(|c: char| !c.is_ascii_alphanumeric());
@@ -74,23 +102,14 @@ impl Legend {
                 in_legend = false;
                 continue;
             }
-            let has_marker = stripped.chars().any(is_marker_emoji)
-                || stripped.split_whitespace().any(|w| p_token(w).is_some());
+            // Cheap looks first: every marker emoji is outside ASCII, and a `P1` token holds a
+            // `P` or `p` followed by a digit.
+            let has_marker = (!stripped.is_ascii() && stripped.chars().any(is_marker_emoji))
+                || (may_hold_p_token(stripped)
+                    && stripped.split_whitespace().any(|w| p_token(w).is_some()));
             if !has_marker && !in_legend {
                 // Only a legend word opens a legend block; a cheap look before folding.
-                let maybe = [
-                    "gend",
-                    "GEND",
-                    "riorit",
-                    "RIORIT",
-                    "ignific",
-                    "eichenerkl",
-                    "arked with",
-                    "arqués",
-                    "ekennzeichnet",
-                ]
-                .iter()
-                .any(|part| line.contains(part));
+                let maybe = LEGEND_PARTS.is_match(line);
                 if !maybe {
                     continue;
                 }
