@@ -29,10 +29,11 @@ impl Importer<'_> {
         let line = frame.line;
         let (title, detail) = frame.inline.title_and_detail();
         // Only a sign-off section reads the whole text (for an approval's role).
-        let full = self
-            .in_signoff_section()
-            .then(|| frame.inline.plain())
-            .unwrap_or_default();
+        let full = if self.in_signoff_section() {
+            frame.inline.plain()
+        } else {
+            String::new()
+        };
         let bold_lead = frame.inline.has_bold_lead();
         let checkbox = self.checkbox_at(found);
         self.read_lines.insert(self.line_of(found.at));
