@@ -37,7 +37,7 @@ fn contains_any(folded: &str, needles: &[&str]) -> bool {
 
 /// Word lists read on every item, each searched in one pass over the text: a `contains` per
 /// word cost more than the rest of the import put together.
-fn automaton(words: &[&str]) -> AhoCorasick {
+pub(crate) fn automaton(words: &[&str]) -> AhoCorasick {
     AhoCorasick::new(words).expect("constant word lists make an automaton")
 }
 

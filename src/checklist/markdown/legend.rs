@@ -56,7 +56,7 @@ fn is_legend_word(folded: &str) -> bool {
 
 /// Parts of the legend words, looked for in every line: one pass, not one per part.
 static LEGEND_PARTS: LazyLock<AhoCorasick> = LazyLock::new(|| {
-    AhoCorasick::new([
+    classify::automaton(&[
         "gend",
         "GEND",
         "riorit",
@@ -67,7 +67,6 @@ static LEGEND_PARTS: LazyLock<AhoCorasick> = LazyLock::new(|| {
         "arqués",
         "ekennzeichnet",
     ])
-    .expect("constant word lists make an automaton")
 });
 
 /// A `P` or `p` followed by a digit from 0 to 4 somewhere in `line`, as every `P0` … `P4`
