@@ -51,8 +51,8 @@ pub use stats::{Bucket, Errors, Latency, NamedSummary, Summary};
 pub const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
 /// Most requests one test may send.
 pub const MAX_REQUESTS: u64 = 100_000_000;
-/// Most connections (one worker each). Each costs a socket, its buffers and its histograms
-/// (some tens of KB in all), so 10 000 is some hundreds of MB.
+/// Most connections (one worker each). Each costs a socket, its buffers and its task; the
+/// latency histograms are shared past [`stats::SHARDS`] workers.
 pub const MAX_CONNECTIONS: usize = 10_000;
 /// Highest open-model rate, in requests per second.
 pub const MAX_RATE: f64 = 1_000_000.0;
@@ -293,16 +293,23 @@ fn run_workers(
         });
         let names = shared.plan.requests.len();
         let by_name = shared.plan.by_name;
+        let named = if by_name { names } else { 0 };
+        let shards: Vec<_> = (0..connections.clamp(1, stats::SHARDS))
+            .map(|_| stats::Shard::new(&empty, named))
+            .collect();
         let tasks: Vec<_> = (0..connections)
             .map(|index| {
-                let mut stats = stats::WorkerStats::new(empty.clone());
+                let mut stats = stats::WorkerStats::new(shards[index % shards.len()].clone());
                 if by_name {
                     stats = stats.by_name(names);
                 }
                 tokio::spawn(worker::work(Arc::clone(&shared), index, stats))
             })
             .collect();
-        let mut merged = stats::WorkerStats::new(empty);
+        // Only workers may hold the shards now: `merge` adds a shard when its last holder is
+        // merged.
+        drop(shards);
+        let mut merged = stats::WorkerStats::new(stats::Shard::new(&empty, named));
         for task in tasks {
             merged.merge(
                 task.await

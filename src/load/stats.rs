@@ -3,11 +3,13 @@
 //! only when the test is over, as oha computes its figures from raw timings at report time.
 //!
 //! Latencies are recorded in whole microseconds with 3 significant digits (a 1.234 ms
-//! latency is kept as 1.234 ms, a 12.345 s one as 12.35 s). Memory is a few tens of KB per
-//! worker whatever the number of requests: the histogram grows with the largest latency,
-//! not with the count.
+//! latency is kept as 1.234 ms, a 12.345 s one as 12.35 s). A histogram takes tens of KB
+//! whatever the number of requests (it grows with the largest latency, not with the count),
+//! about 100 KB once latencies reach a second. So workers record into at most [`SHARDS`]
+//! histograms, not one each: 10,000 users took 1.1 GB with one each.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
@@ -17,6 +19,9 @@ use serde_json::{Value as Json, json};
 const MAX_MICROS: u64 = 3_600_000_000;
 /// Buckets in the drawable histogram.
 const BUCKETS: usize = 20;
+/// Latency histograms per test: up to this many workers have one of their own (no lock is ever
+/// waited for), more share them.
+pub(crate) const SHARDS: usize = 64;
 
 /// Failures by kind. A request is counted once, under the first thing that went wrong.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -219,10 +224,37 @@ fn round3(value: f64) -> f64 {
     (value * 1000.0).round() / 1000.0
 }
 
+/// The latency histograms some workers share: in total and per request name.
+#[derive(Debug)]
+struct Histograms {
+    total: Histogram<u64>,
+    named: Vec<Histogram<u64>>,
+}
+
+/// A worker's handle on the histograms it records into.
+#[derive(Debug, Clone)]
+pub(crate) struct Shard(Arc<Mutex<Histograms>>);
+
+impl Shard {
+    /// Empty histograms for the total and for `names` request names, from `empty`, a
+    /// histogram from [`empty_histogram`].
+    pub(crate) fn new(empty: &Histogram<u64>, names: usize) -> Shard {
+        Shard(Arc::new(Mutex::new(Histograms {
+            total: empty.clone(),
+            named: vec![empty.clone(); names],
+        })))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Histograms> {
+        // A worker that panicked mid-record leaves counts that are still counts.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
 /// What one worker measured.
 #[derive(Debug)]
 pub(crate) struct WorkerStats {
-    latency: Histogram<u64>,
+    latency: Shard,
     /// Exact, unlike the histogram's bucketed values.
     sum_micros: u64,
     max_micros: u64,
@@ -249,27 +281,20 @@ pub(crate) enum Failure {
     Capture,
 }
 
-/// What one worker measured for one request name.
-#[derive(Debug, Clone)]
+/// What one worker measured for one request name (its histogram is in the worker's shard).
+#[derive(Debug, Clone, Default)]
 struct NameStats {
-    latency: Histogram<u64>,
     sum_micros: u64,
     max_micros: u64,
     requests: u64,
     errors: u64,
 }
 
-impl NameStats {
-    fn latency(&self) -> Option<Latency> {
-        latency_of(&self.latency, self.sum_micros, self.max_micros)
-    }
-}
-
 impl WorkerStats {
-    /// Counters at zero around `empty`, a histogram from [`empty_histogram`].
-    pub(crate) fn new(empty: Histogram<u64>) -> WorkerStats {
+    /// Counters at zero, recording latencies into `shard`.
+    pub(crate) fn new(shard: Shard) -> WorkerStats {
         WorkerStats {
-            latency: empty,
+            latency: shard,
             sum_micros: 0,
             max_micros: 0,
             statuses: Vec::new(),
@@ -283,16 +308,9 @@ impl WorkerStats {
         }
     }
 
-    /// Keeps results for `names` requests apart as well.
+    /// Keeps results for `names` requests apart as well (the shard was made for as many).
     pub(crate) fn by_name(mut self, names: usize) -> WorkerStats {
-        let named = NameStats {
-            latency: self.latency.clone(),
-            sum_micros: 0,
-            max_micros: 0,
-            requests: 0,
-            errors: 0,
-        };
-        self.by_name = vec![named; names];
+        self.by_name = vec![NameStats::default(); names];
         self
     }
 
@@ -305,7 +323,9 @@ impl WorkerStats {
         named.errors += u64::from(error);
         if let Some(latency) = latency {
             let micros = to_micros(latency);
-            let _ = named.latency.record(micros);
+            if let Some(histogram) = self.latency.lock().named.get_mut(request) {
+                let _ = histogram.record(micros);
+            }
             named.sum_micros = named.sum_micros.saturating_add(micros);
             named.max_micros = named.max_micros.max(micros);
         }
@@ -384,14 +404,26 @@ impl WorkerStats {
         // `record`, not `saturating_record`: the latter clamps to the current size instead of
         // growing an auto-resizing histogram. Recording fails only when a resize would need
         // more than `usize` can index, which a value below one hour never asks for.
-        let _ = self.latency.record(micros);
+        let _ = self.latency.lock().total.record(micros);
         self.sum_micros = self.sum_micros.saturating_add(micros);
         self.max_micros = self.max_micros.max(micros);
     }
 
+    /// Adds `other`'s counts, and its shard's histograms once the last worker holding that
+    /// shard is merged (so a shard shared by many workers is added once, and only when all of
+    /// them are done recording).
     pub(crate) fn merge(&mut self, other: WorkerStats) {
-        // Both auto-resize, so adding cannot go out of range.
-        let _ = self.latency.add(&other.latency);
+        if !Arc::ptr_eq(&self.latency.0, &other.latency.0)
+            && Arc::strong_count(&other.latency.0) == 1
+        {
+            let theirs = other.latency.lock();
+            let mut mine = self.latency.lock();
+            // Both auto-resize, so adding cannot go out of range.
+            let _ = mine.total.add(&theirs.total);
+            for (mine, theirs) in mine.named.iter_mut().zip(&theirs.named) {
+                let _ = mine.add(theirs);
+            }
+        }
         self.sum_micros = self.sum_micros.saturating_add(other.sum_micros);
         self.max_micros = self.max_micros.max(other.max_micros);
         for (status, count) in other.statuses {
@@ -414,7 +446,6 @@ impl WorkerStats {
             self.by_name = other.by_name;
         } else {
             for (mine, theirs) in self.by_name.iter_mut().zip(other.by_name) {
-                let _ = mine.latency.add(&theirs.latency);
                 mine.sum_micros = mine.sum_micros.saturating_add(theirs.sum_micros);
                 mine.max_micros = mine.max_micros.max(theirs.max_micros);
                 mine.requests += theirs.requests;
@@ -425,7 +456,8 @@ impl WorkerStats {
 
     /// The summary, with `names` for the per-name results.
     pub(crate) fn summary(&self, elapsed: Duration, names: &[String]) -> Summary {
-        let histogram = &self.latency;
+        let histograms = self.latency.lock();
+        let histogram = &histograms.total;
         let latency = latency_of(histogram, self.sum_micros, self.max_micros);
         let mut examples = Vec::new();
         for (label, example) in ["connect", "timeout", "io", "capture"]
@@ -451,11 +483,12 @@ impl WorkerStats {
                 .by_name
                 .iter()
                 .zip(names)
-                .map(|(named, name)| NamedSummary {
+                .zip(&histograms.named)
+                .map(|((named, name), histogram)| NamedSummary {
                     name: name.clone(),
                     requests: named.requests,
                     errors: named.errors,
-                    latency: named.latency(),
+                    latency: latency_of(histogram, named.sum_micros, named.max_micros),
                 })
                 .collect(),
             series: Vec::new(),
@@ -490,7 +523,7 @@ fn latency_of(histogram: &Histogram<u64>, sum_micros: u64, max_micros: u64) -> O
 }
 
 /// An empty histogram of microseconds with 3 significant digits, auto-resizing from a small
-/// start so that memory follows the largest latency seen. Workers clone it.
+/// start so that memory follows the largest latency seen. Shards clone it.
 pub(crate) fn empty_histogram() -> Result<Histogram<u64>, hdrhistogram::CreationError> {
     Histogram::new(3)
 }
@@ -552,7 +585,10 @@ mod tests {
     use super::*;
 
     fn empty() -> WorkerStats {
-        WorkerStats::new(empty_histogram().expect("3 significant digits"))
+        WorkerStats::new(Shard::new(
+            &empty_histogram().expect("3 significant digits"),
+            0,
+        ))
     }
 
     fn stats(latencies_ms: &[u64]) -> WorkerStats {
@@ -586,6 +622,41 @@ mod tests {
         assert_eq!(counted, 100);
         assert!(summary.histogram.len() <= BUCKETS);
         assert_eq!(summary.histogram.last().map(|b| b.le), Some(latency.max));
+    }
+
+    #[test]
+    fn a_shared_shard_is_counted_once_after_its_last_worker() {
+        let empty = empty_histogram().expect("3 significant digits");
+        let shared = Shard::new(&empty, 1);
+        let now = Instant::now();
+        let mut workers: Vec<WorkerStats> = (0..3)
+            .map(|_| WorkerStats::new(shared.clone()).by_name(1))
+            .collect();
+        drop(shared);
+        for (i, worker) in workers.iter_mut().enumerate() {
+            for ms in 1..=10 {
+                let latency = Duration::from_millis(ms * (i as u64 + 1));
+                worker.response(200, latency, now);
+                worker.named(0, Some(latency), false);
+            }
+        }
+        let mut own = WorkerStats::new(Shard::new(&empty, 1)).by_name(1);
+        own.response(200, Duration::from_millis(500), now);
+        own.named(0, Some(Duration::from_millis(500)), false);
+        workers.insert(1, own);
+        let mut merged = WorkerStats::new(Shard::new(&empty, 1)).by_name(1);
+        for worker in workers {
+            merged.merge(worker);
+        }
+        let summary = merged.summary(Duration::from_secs(1), &["only".to_string()]);
+        let total: u64 = summary.histogram.iter().map(|b| b.count).sum();
+        assert_eq!((summary.requests, total), (31, 31), "{summary:?}");
+        assert_eq!(summary.by_name[0].requests, 31);
+        let named = summary.by_name[0].latency.expect("samples");
+        assert_eq!(named.max, Duration::from_millis(500));
+        let latency = summary.latency.expect("samples");
+        assert_eq!(latency.min, Duration::from_millis(1));
+        assert_eq!(latency.max, Duration::from_millis(500));
     }
 
     #[test]
