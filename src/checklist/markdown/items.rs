@@ -128,8 +128,8 @@ impl Importer<'_> {
         checkbox: Option<Checkbox>,
         parent: Option<usize>,
     ) -> Option<usize> {
-        let title = self.clean(&title, line);
-        let detail = self.clean(&detail, line);
+        let title = self.clean_owned(title, line);
+        let detail = self.clean_owned(detail, line);
         if title.is_empty() {
             self.warn(
                 line,

@@ -21,7 +21,7 @@ use super::encoding::{self, Codepage, DecodeError, Decoded};
 use super::model::{
     Approval, Checkbox, Checklist, Glyph, Item, Section, Status, Warning, WarningKind,
 };
-use inline::{Inline, tidy};
+use inline::{Inline, tidy, tidy_owned};
 
 /// Reads a checklist from the bytes of a Markdown file.
 pub fn import(bytes: &[u8]) -> Result<Checklist, DecodeError> {
@@ -196,7 +196,16 @@ impl<'a> Importer<'a> {
 
     /// Repairs mojibake (with a warning) and tidies whitespace and fill-in blanks.
     fn clean(&mut self, text: &str, line: usize) -> String {
-        let tidied = tidy(text);
+        self.repair(tidy(text), line)
+    }
+
+    /// [`Importer::clean`] for text the caller is done with: kept, not copied, when already
+    /// clean.
+    fn clean_owned(&mut self, text: String, line: usize) -> String {
+        self.repair(tidy_owned(text), line)
+    }
+
+    fn repair(&mut self, tidied: String, line: usize) -> String {
         match encoding::repair_mojibake(&tidied) {
             Some((repaired, codepage)) => {
                 let already = self
