@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use super::inline::{Inline, split_key_value, tidy};
 use super::{Draft, Frame, Importer};
 use crate::checklist::classify::{self, ListLead};
+use crate::checklist::marks;
 use crate::checklist::model::{
     Approval, Checkbox, Decision, Item, Kind, Origin, Phase, Severity, Status, WarningKind,
 };
@@ -159,15 +160,14 @@ impl Importer<'_> {
         all_text.push_str(&detail);
         // Fold once: the word lists below all match on the folded text.
         let folded = classify::fold(&all_text);
+        let marks = marks::read(&folded, &all_text);
         let marked = self.legend.severity(&all_text);
         let severity = if section.is_some_and(|s| s.blocking)
             || marked == Some(Severity::Blocking)
-            || (marked.is_none() && classify::marked_blocking_folded(&folded, &all_text))
+            || (marked.is_none() && marks.blocking)
         {
             Severity::Blocking
-        } else if marked == Some(Severity::Advisory)
-            || (marked.is_none() && classify::marked_advisory_folded(&folded))
-        {
+        } else if marked == Some(Severity::Advisory) || (marked.is_none() && marks.advisory) {
             Severity::Advisory
         } else {
             Severity::Required
@@ -177,8 +177,7 @@ impl Importer<'_> {
         Item {
             id: String::new(),
             section: self.current,
-            conditional: section.is_some_and(|s| s.conditional)
-                || classify::is_conditional_folded(&folded),
+            conditional: section.is_some_and(|s| s.conditional) || marks.conditional,
             title,
             detail: (!detail.is_empty()).then_some(detail),
             owner: None,
