@@ -37,7 +37,7 @@ impl Importer<'_> {
         };
         let bold_lead = frame.inline.has_bold_lead();
         let checkbox = self.checkbox_at(found);
-        self.read_lines.insert(self.line_of(found.at));
+        self.mark_read(self.line_of(found.at));
         if self.details_depth > 0 {
             // Mark the frame so the box is not read again when the item ends.
             self.frames[index].task = None;
@@ -243,7 +243,7 @@ impl Importer<'_> {
             && let Some((tick, status)) = self.line_choice(line)
         {
             let role = self.clean(&key, line);
-            self.read_lines.insert(line);
+            self.mark_read(line);
             self.approvals.push(Approval {
                 role,
                 name: None,
