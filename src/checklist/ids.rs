@@ -1,13 +1,15 @@
 //! Stable item ids: the slug of the title, qualified by section headings only where two items
 //! would otherwise share one. An id written in the file (`<!-- id: my-id -->`) always wins.
 
-use std::collections::{HashMap, HashSet};
+// Foldhash, not the standard SipHash: hashing every id of a large checklist was a fifth of the
+// id assignment, and nothing here needs more than a fast, randomly seeded hash.
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 const MAX_SLUG_LEN: usize = 48;
 
 /// `Tests de charge réalisés` → `tests-de-charge-realises`.
 pub fn slug(text: &str) -> String {
-    // ASCII titles (most) are read as they are, lowercased on the way: no folded copy.
+    // ASCII titles (most) are read as they are, lowercased at the end: no folded copy.
     let folded;
     let bytes = if text.is_ascii() {
         text.as_bytes()
@@ -15,7 +17,7 @@ pub fn slug(text: &str) -> String {
         folded = super::classify::fold(text);
         folded.as_bytes()
     };
-    let mut slug = String::with_capacity(MAX_SLUG_LEN);
+    let mut slug = Vec::with_capacity(MAX_SLUG_LEN);
     for word in bytes
         .split(|b| !b.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())
@@ -24,17 +26,24 @@ pub fn slug(text: &str) -> String {
             break;
         }
         if !slug.is_empty() {
-            slug.push('-');
+            slug.push(b'-');
         }
-        slug.extend(word.iter().map(|b| char::from(b.to_ascii_lowercase())));
+        // Whole words at a time, as bytes: a char at a time (decoded, then encoded again)
+        // cost more than the rest of the id assignment.
+        slug.extend_from_slice(word);
     }
     slug.truncate(MAX_SLUG_LEN);
-    slug
+    slug.make_ascii_lowercase();
+    // Only ASCII letters, digits and dashes went in, so the bytes are always UTF-8.
+    String::from_utf8(slug).unwrap_or_default()
 }
 
 /// Reads `<!-- id: deploy-db -->` (or `<!-- golive:id=deploy-db -->`) written on an item line.
 pub fn explicit_id(line: &str) -> Option<String> {
-    let start = line.find("<!--")?;
+    // A look for `<` first: setting up the substring search costs more than most lines are
+    // long, and most lines have no `<` at all.
+    let first = memchr::memchr(b'<', line.as_bytes())?;
+    let start = line[first..].find("<!--")? + first;
     let end = line[start..].find("-->")? + start;
     let inner = line[start + 4..end].trim();
     let value = inner

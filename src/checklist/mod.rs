@@ -8,6 +8,7 @@ pub mod encoding;
 pub mod ids;
 pub mod lint;
 mod markdown;
+mod marks;
 pub mod model;
 pub mod recurrence;
 pub mod tick;

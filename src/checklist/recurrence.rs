@@ -241,11 +241,15 @@ fn last(path: &[String]) -> &str {
 
 /// The recurrence a heading (or, with `leading`, the start of an item title) names.
 pub fn detect(text: &str, leading: bool) -> Option<Recurrence> {
-    let folded = fold(text);
     // "Jour 1-7: Daily check": the day prefix is when, the word after it how often. A title
     // without such a prefix ("Daily metrics review" in "First Week") is a one-time task that
     // happens to say daily: the heading decides for it (and most titles end here, before any
-    // word list is read).
+    // word list is read). An ASCII title folds to itself lowercased, so it is told before a
+    // folded copy is made.
+    if leading && text.is_ascii() && !day_prefixed(text) {
+        return None;
+    }
+    let folded = fold(text);
     if leading && !day_prefixed(&folded) {
         return None;
     }
@@ -378,16 +382,19 @@ pub fn detect(text: &str, leading: bool) -> Option<Recurrence> {
     })
 }
 
-/// "Jour 1-7: …", "Day 3 …": folded text whose first word names a day and whose second is
-/// its number.
-fn day_prefixed(folded: &str) -> bool {
-    let mut words = folded
+/// "Jour 1-7: …", "Day 3 …": text whose first word names a day and whose second is its
+/// number. The text is folded, or ASCII in any case (which folding would only lowercase).
+fn day_prefixed(text: &str) -> bool {
+    let mut words = text
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty());
-    matches!(words.next(), Some("jour" | "day" | "tag" | "j"))
-        && words
-            .next()
-            .is_some_and(|w| w.chars().all(|c| c.is_ascii_digit()))
+    words.next().is_some_and(|first| {
+        ["jour", "day", "tag", "j"]
+            .iter()
+            .any(|day| first.eq_ignore_ascii_case(day))
+    }) && words
+        .next()
+        .is_some_and(|w| w.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// Folded text's words: letters and digits, whatever separates them.

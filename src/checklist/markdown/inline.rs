@@ -1,6 +1,8 @@
 //! Inline text gathered from Markdown events, remembering which parts were bold so that
 //! "bold lead text is the title, the rest is the detail".
 
+use std::borrow::Cow;
+
 #[derive(Debug, Default)]
 pub(super) struct Inline {
     spans: Vec<Span>,
@@ -86,7 +88,11 @@ impl Inline {
             });
             return (title, detail.to_string());
         }
-        let plain = self.plain();
+        // One span (most items): its text as it is, not a copy gathered from the spans.
+        let plain = match self.spans.as_slice() {
+            [only] => Cow::Borrowed(only.text.as_str()),
+            _ => Cow::Owned(self.plain()),
+        };
         let plain = plain.trim();
         match plain.split_once('\n') {
             Some((first, rest)) => (first.trim().to_string(), rest.to_string()),
@@ -98,6 +104,9 @@ impl Inline {
 /// Collapses whitespace and drops fill-in blanks (`_______`, `****_****`) that templates leave
 /// for a hand-written answer.
 pub(super) fn tidy(text: &str) -> String {
+    if is_tidy(text) {
+        return text.to_string();
+    }
     let mut tidied = String::with_capacity(text.len());
     for word in text
         .split_whitespace()
@@ -109,6 +118,32 @@ pub(super) fn tidy(text: &str) -> String {
         tidied.push_str(word);
     }
     tidied
+}
+
+/// [`tidy`] that keeps `text` itself when there is nothing to tidy: most titles.
+pub(super) fn tidy_owned(text: String) -> String {
+    if is_tidy(&text) { text } else { tidy(&text) }
+}
+
+/// `text` is already what [`tidy`] makes of it, as one look at its bytes can tell: ASCII
+/// without `_` or `*` (no fill-in blank to drop), one space between words, none at the ends.
+/// Splitting into words and joining them again cost more than everything else done to a title.
+fn is_tidy(text: &str) -> bool {
+    let mut after_space = true;
+    for &byte in text.as_bytes() {
+        if byte == b' ' {
+            if after_space {
+                return false;
+            }
+            after_space = true;
+        } else if byte.is_ascii_graphic() && byte != b'_' && byte != b'*' {
+            after_space = false;
+        } else {
+            // Other whitespace, a possible blank, or not ASCII: the long way.
+            return false;
+        }
+    }
+    !after_space || text.is_empty()
 }
 
 /// `Key: value` on one line, with the key short enough to be a label.
@@ -174,6 +209,35 @@ mod tests {
     #[test]
     fn tidies_fill_in_blanks() {
         assert_eq!(tidy(" approval: ****_**** Date: ___ "), "approval: Date:");
+    }
+
+    #[test]
+    fn tidy_text_is_kept_as_it_is() {
+        for text in [
+            "",
+            "a",
+            "step 1 is verified",
+            " a",
+            "a ",
+            "a  b",
+            "a\tb",
+            "a\nb",
+            "a\r",
+            "a\u{b}b",
+            "a\u{c}b",
+            "BACKUP_DIR set",
+            "**bold**",
+            "café ouvert",
+            "a\u{a0}b",
+            "___",
+        ] {
+            // A look that may send tidy text the long way, never untidy text the short one.
+            if is_tidy(text) {
+                assert_eq!(tidy(text), text);
+            }
+            assert_eq!(tidy_owned(text.to_string()), tidy(text), "{text:?}");
+        }
+        assert!(is_tidy("") && is_tidy("step 1 is verified"));
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use super::inline::{Inline, split_key_value, tidy};
 use super::{Draft, Frame, Importer};
 use crate::checklist::classify::{self, ListLead};
+use crate::checklist::marks;
 use crate::checklist::model::{
     Approval, Checkbox, Decision, Item, Kind, Origin, Phase, Severity, Status, WarningKind,
 };
@@ -36,7 +37,7 @@ impl Importer<'_> {
         };
         let bold_lead = frame.inline.has_bold_lead();
         let checkbox = self.checkbox_at(found);
-        self.read_lines.insert(self.line_of(found.at));
+        self.mark_read(self.line_of(found.at));
         if self.details_depth > 0 {
             // Mark the frame so the box is not read again when the item ends.
             self.frames[index].task = None;
@@ -128,8 +129,8 @@ impl Importer<'_> {
         checkbox: Option<Checkbox>,
         parent: Option<usize>,
     ) -> Option<usize> {
-        let title = self.clean(&title, line);
-        let detail = self.clean(&detail, line);
+        let title = self.clean_owned(title, line);
+        let detail = self.clean_owned(detail, line);
         if title.is_empty() {
             self.warn(
                 line,
@@ -159,15 +160,14 @@ impl Importer<'_> {
         all_text.push_str(&detail);
         // Fold once: the word lists below all match on the folded text.
         let folded = classify::fold(&all_text);
+        let marks = marks::read(&folded, &all_text);
         let marked = self.legend.severity(&all_text);
         let severity = if section.is_some_and(|s| s.blocking)
             || marked == Some(Severity::Blocking)
-            || (marked.is_none() && classify::marked_blocking_folded(&folded, &all_text))
+            || (marked.is_none() && marks.blocking)
         {
             Severity::Blocking
-        } else if marked == Some(Severity::Advisory)
-            || (marked.is_none() && classify::marked_advisory_folded(&folded))
-        {
+        } else if marked == Some(Severity::Advisory) || (marked.is_none() && marks.advisory) {
             Severity::Advisory
         } else {
             Severity::Required
@@ -177,8 +177,7 @@ impl Importer<'_> {
         Item {
             id: String::new(),
             section: self.current,
-            conditional: section.is_some_and(|s| s.conditional)
-                || classify::is_conditional_folded(&folded),
+            conditional: section.is_some_and(|s| s.conditional) || marks.conditional,
             title,
             detail: (!detail.is_empty()).then_some(detail),
             owner: None,
@@ -244,7 +243,7 @@ impl Importer<'_> {
             && let Some((tick, status)) = self.line_choice(line)
         {
             let role = self.clean(&key, line);
-            self.read_lines.insert(line);
+            self.mark_read(line);
             self.approvals.push(Approval {
                 role,
                 name: None,

@@ -11,7 +11,7 @@ mod sections;
 mod table;
 mod unread;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
@@ -21,7 +21,7 @@ use super::encoding::{self, Codepage, DecodeError, Decoded};
 use super::model::{
     Approval, Checkbox, Checklist, Glyph, Item, Section, Status, Warning, WarningKind,
 };
-use inline::{Inline, tidy};
+use inline::{Inline, tidy, tidy_owned};
 
 /// Reads a checklist from the bytes of a Markdown file.
 pub fn import(bytes: &[u8]) -> Result<Checklist, DecodeError> {
@@ -74,8 +74,10 @@ struct Importer<'a> {
     drafts: Vec<Draft>,
     approvals: Vec<Approval>,
     warnings: Vec<Warning>,
-    /// Lines whose boxes were read into an item or approval.
-    read_lines: BTreeSet<usize>,
+    /// Per line (1-based, so index 0 is unused): its boxes were read into an item or approval.
+    /// A flag per line, not a set of line numbers: an insert per item into a tree was a tenth of
+    /// the import.
+    read_lines: Vec<bool>,
     code_blocks: Vec<Range<usize>>,
     frames: Vec<Frame>,
     /// Heading, paragraph or table cell text outside list items.
@@ -105,9 +107,10 @@ struct Importer<'a> {
 impl<'a> Importer<'a> {
     fn new(decoded: &'a Decoded) -> Self {
         let text = decoded.text.as_str();
-        let line_starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(at, _)| at + 1))
+        let line_starts: Vec<usize> = std::iter::once(0)
+            .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|at| at + 1))
             .collect();
+        let read_lines = vec![false; line_starts.len() + 1];
         Importer {
             decoded,
             text,
@@ -118,7 +121,7 @@ impl<'a> Importer<'a> {
             drafts: Vec::new(),
             approvals: Vec::new(),
             warnings: Vec::new(),
-            read_lines: BTreeSet::new(),
+            read_lines,
             code_blocks: Vec::new(),
             frames: Vec::new(),
             block: None,
@@ -141,6 +144,12 @@ impl<'a> Importer<'a> {
     /// 1-based line of a text offset.
     fn line_of(&self, offset: usize) -> usize {
         self.line_starts.partition_point(|&start| start <= offset)
+    }
+
+    fn mark_read(&mut self, line: usize) {
+        if let Some(read) = self.read_lines.get_mut(line) {
+            *read = true;
+        }
     }
 
     fn line_text(&self, line: usize) -> &'a str {
@@ -196,7 +205,16 @@ impl<'a> Importer<'a> {
 
     /// Repairs mojibake (with a warning) and tidies whitespace and fill-in blanks.
     fn clean(&mut self, text: &str, line: usize) -> String {
-        let tidied = tidy(text);
+        self.repair(tidy(text), line)
+    }
+
+    /// [`Importer::clean`] for text the caller is done with: kept, not copied, when already
+    /// clean.
+    fn clean_owned(&mut self, text: String, line: usize) -> String {
+        self.repair(tidy_owned(text), line)
+    }
+
+    fn repair(&mut self, tidied: String, line: usize) -> String {
         match encoding::repair_mojibake(&tidied) {
             Some((repaired, codepage)) => {
                 let already = self

@@ -6,6 +6,7 @@ use std::ops::Range;
 use super::Importer;
 use super::inline::{Inline, split_key_value, tidy};
 use crate::checklist::classify::{self};
+use crate::checklist::marks;
 use crate::checklist::model::{Approval, Decision, Phase, Section};
 
 impl Importer<'_> {
@@ -38,7 +39,7 @@ impl Importer<'_> {
         let trigger =
             parent_section.is_some_and(|s| s.trigger) || classify::is_trigger_heading(&text);
         let conditional =
-            parent_section.is_some_and(|s| s.conditional) || classify::is_conditional(&text);
+            parent_section.is_some_and(|s| s.conditional) || marks::is_conditional(&text);
         if let Some(index) = parent {
             self.sections[index].empty = false;
         }

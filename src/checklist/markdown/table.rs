@@ -262,7 +262,7 @@ impl Importer<'_> {
             .map(|row| row.line)
             .collect();
         for line in lines {
-            self.read_lines.insert(line);
+            self.mark_read(line);
             self.warn(line, WarningKind::Unreadable, message.to_string());
         }
     }
@@ -320,7 +320,7 @@ impl Importer<'_> {
                 }
             }
         }
-        self.read_lines.insert(line);
+        self.mark_read(line);
         if title.trim().is_empty() && checkbox.is_none() && status == Status::Todo {
             // An empty row in a table of items: nothing to read, nothing lost.
             if row.cells.iter().all(|cell| cell.text.trim().is_empty()) {
@@ -430,7 +430,7 @@ impl Importer<'_> {
                     }
                 }
             }
-            self.read_lines.insert(line);
+            self.mark_read(line);
             let Some(draft) = self.draft(
                 title,
                 detail,
@@ -482,11 +482,11 @@ impl Importer<'_> {
                         WarningKind::Unreadable,
                         "sign-off row has a box but no role; fill in the role column".to_string(),
                     );
-                    self.read_lines.insert(line);
+                    self.mark_read(line);
                 }
                 continue;
             }
-            self.read_lines.insert(line);
+            self.mark_read(line);
             self.approvals.push(Approval {
                 role,
                 name: (!name.is_empty()).then_some(name),

@@ -8,7 +8,7 @@ impl Importer<'_> {
     /// Lines outside code blocks that hold a box golive did not read: never drop them silently.
     pub(super) fn report_unread_lines(&mut self) {
         for line in 1..=self.line_starts.len() {
-            if self.read_lines.contains(&line) {
+            if self.read_lines.get(line).copied().unwrap_or(false) {
                 continue;
             }
             let start = self.line_starts[line - 1];
