@@ -15,27 +15,25 @@ pub(super) struct Legend {
 }
 
 /// Emoji that teams use as priority markers (a few double as boxes: 🔴 🟡 🟢).
+const MARKER_EMOJI: [char; 18] = [
+    '🔴', '🟠', '🟡', '🟢', '🔵', '🟣', '⚪', '⚫', '⭐', '❗', '‼', '⚠', '🔥', '🚨', '🟥', '🟧',
+    '🟨', '🟩',
+];
+
 fn is_marker_emoji(ch: char) -> bool {
-    matches!(
-        ch,
-        '🔴' | '🟠'
-            | '🟡'
-            | '🟢'
-            | '🔵'
-            | '🟣'
-            | '⚪'
-            | '⚫'
-            | '⭐'
-            | '❗'
-            | '‼'
-            | '⚠'
-            | '🔥'
-            | '🚨'
-            | '🟥'
-            | '🟧'
-            | '🟨'
-            | '🟩'
-    )
+    MARKER_EMOJI.contains(&ch)
+}
+
+/// A line's text after quote, list and table marks.
+fn strip_lead(line: &str) -> &str {
+    line.trim_start()
+        .trim_start_matches(['>', ' '])
+        .trim_start_matches(['-', '*', '+', ' ', '|'])
+}
+
+/// A line that ends a legend block: nothing but quote, list or table marks.
+fn is_blank(line: &str) -> bool {
+    strip_lead(line).trim().is_empty()
 }
 
 fn is_legend_word(folded: &str) -> bool {
@@ -55,18 +53,34 @@ fn is_legend_word(folded: &str) -> bool {
 }
 
 /// Parts of the legend words, looked for in every line: one pass, not one per part.
-static LEGEND_PARTS: LazyLock<AhoCorasick> = LazyLock::new(|| {
-    classify::automaton(&[
-        "gend",
-        "GEND",
-        "riorit",
-        "RIORIT",
-        "ignific",
-        "eichenerkl",
-        "arked with",
-        "arqués",
-        "ekennzeichnet",
-    ])
+const LEGEND_PARTS: [&str; 9] = [
+    "gend",
+    "GEND",
+    "riorit",
+    "RIORIT",
+    "ignific",
+    "eichenerkl",
+    "arked with",
+    "arqués",
+    "ekennzeichnet",
+];
+
+static LEGEND_WORD_PARTS: LazyLock<AhoCorasick> =
+    LazyLock::new(|| classify::automaton(&LEGEND_PARTS));
+
+/// Everything that makes a line worth a look: a legend word's part, a marker emoji, or the
+/// `P0` … `P4` a priority token holds. One search over the whole file finds the few lines
+/// that have one; a look at every line cost a tenth of the import.
+static LINE_LOOKS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    let emoji: Vec<String> = MARKER_EMOJI.iter().map(|ch| ch.to_string()).collect();
+    let tokens: Vec<String> = ["P", "p"]
+        .iter()
+        .flat_map(|p| (0..=4).map(move |digit| format!("{p}{digit}")))
+        .collect();
+    let mut looks: Vec<&str> = LEGEND_PARTS.to_vec();
+    looks.extend(emoji.iter().map(String::as_str));
+    looks.extend(tokens.iter().map(String::as_str));
+    classify::automaton(&looks)
 });
 
 /// A `P` or `p` followed by a digit from 0 to 4 somewhere in `line`, as every `P0` … `P4`
@@ -88,46 +102,53 @@ fn p_token(word: &str) -> Option<String> {
 }
 
 impl Legend {
-    /// Reads the legend lines of `text`. Cheap when there is none: one scan for the words.
+    /// Reads the legend lines of `text`. Cheap when there is none: one search of the whole
+    /// text finds the lines that may define a marker or open a legend block.
     pub(super) fn read(text: &str) -> Legend {
         let mut legend = Legend::default();
         let mut in_legend = false;
-        for line in text.lines() {
-            let stripped = line
-                .trim_start()
-                .trim_start_matches(['>', ' '])
-                .trim_start_matches(['-', '*', '+', ' ', '|']);
-            if stripped.trim().is_empty() {
+        // Start of the line after the last one looked at.
+        let mut done = 0;
+        for found in LINE_LOOKS.find_iter(text) {
+            if found.start() < done {
+                continue;
+            }
+            let start =
+                memchr::memrchr(b'\n', &text.as_bytes()[..found.start()]).map_or(0, |at| at + 1);
+            let end = memchr::memchr(b'\n', &text.as_bytes()[found.end()..])
+                .map_or(text.len(), |at| found.end() + at);
+            // A legend block ends at a blank line; only the lines skipped can hold one.
+            if in_legend && text[done..start].lines().any(is_blank) {
                 in_legend = false;
-                continue;
             }
-            // Cheap looks first: every marker emoji is outside ASCII, and a `P1` token holds a
-            // `P` or `p` followed by a digit.
-            let has_marker = (!stripped.is_ascii() && stripped.chars().any(is_marker_emoji))
-                || (may_hold_p_token(stripped)
-                    && stripped.split_whitespace().any(|w| p_token(w).is_some()));
-            if !has_marker && !in_legend {
-                // Only a legend word opens a legend block; a cheap look before folding.
-                let maybe = LEGEND_PARTS.is_match(line);
-                if !maybe {
-                    continue;
-                }
-                let folded = classify::fold(line);
-                in_legend = is_legend_word(&folded);
-                continue;
-            }
-            if !has_marker {
-                continue;
-            }
-            let folded = classify::fold(line);
-            let opens = is_legend_word(&folded);
-            let defining = in_legend || opens || defines_with_separator(stripped);
-            if defining {
-                legend.read_pairs(stripped);
-            }
-            in_legend = in_legend || opens;
+            done = (end + 1).min(text.len());
+            let line = text[start..end].trim_end_matches('\r');
+            legend.read_line(line, &mut in_legend);
         }
         legend
+    }
+
+    fn read_line(&mut self, line: &str, in_legend: &mut bool) {
+        let stripped = strip_lead(line);
+        if stripped.trim().is_empty() {
+            *in_legend = false;
+            return;
+        }
+        let has_marker = (!stripped.is_ascii() && stripped.chars().any(is_marker_emoji))
+            || (may_hold_p_token(stripped)
+                && stripped.split_whitespace().any(|w| p_token(w).is_some()));
+        if !has_marker {
+            // Only a legend word opens a legend block; a cheap look before folding.
+            if !*in_legend && LEGEND_WORD_PARTS.is_match(line) {
+                *in_legend = is_legend_word(&classify::fold(line));
+            }
+            return;
+        }
+        let opens = is_legend_word(&classify::fold(line));
+        if *in_legend || opens || defines_with_separator(stripped) {
+            self.read_pairs(stripped);
+        }
+        *in_legend = *in_legend || opens;
     }
 
     /// `MARK meaning` pairs on one line, separated by `,`, `;`, `|`, `·` or the next marker.
@@ -246,5 +267,46 @@ mod tests {
         // The legend says P1 is only nice to have: golive's default (blocking) gives way.
         let legend = Legend::read("Legend: P1 = nice to have\n");
         assert_eq!(legend.severity("P1 dark mode"), Some(Severity::Advisory));
+    }
+
+    #[test]
+    fn a_blank_line_between_looks_ends_the_legend_block() {
+        // The line in between has nothing to look at; only the blank one ends the block.
+        let legend = Legend::read("Legend:\nas follows\n- 🔴 Blocker\n\n- 🟢 Nice to have\n");
+        assert!(legend.defines("🔴") && !legend.defines("🟢"), "{legend:?}");
+        for blank in ["\n", ">\n", "  - \n", "|\r\n"] {
+            let text = format!("Legend:\n{blank}- 🔴 Blocker\n");
+            assert!(!Legend::read(&text).defines("🔴"), "{text:?}");
+        }
+    }
+
+    /// The reading the one search replaced: every line in turn.
+    fn read_line_by_line(text: &str) -> Legend {
+        let mut legend = Legend::default();
+        let mut in_legend = false;
+        for line in text.lines() {
+            legend.read_line(line, &mut in_legend);
+        }
+        legend
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn one_search_reads_what_every_line_reads(
+            lines in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "", " ", ">", "- ", "|", "Legend:", "**Légende :**", "Zeichenerklärung", "as follows",
+                    "- 🔴 Blocker", "🟢 = nice to have", "- P1 : bloquant", "P2: important",
+                    "- [ ] P3 thing", "step 1", "🔴 Backups", "Priorities: P0 blocker, P4 nice to have",
+                    "x P1 = optional", "| 🟡 | Important |",
+                ]),
+                0..12,
+            ),
+            crlf in proptest::bool::ANY,
+        ) {
+            let text = lines.join(if crlf { "\r\n" } else { "\n" });
+            let (fast, slow) = (Legend::read(&text), read_line_by_line(&text));
+            proptest::prop_assert_eq!(&fast.marks, &slow.marks, "{:?}", text);
+        }
     }
 }
