@@ -201,8 +201,8 @@ pub fn mark(checklist: &mut Checklist, text: &str) {
         if recurrence.is_none() && runbook.is_none() {
             recurrence = detect(&item.title, true);
         }
-        item.recurrence = recurrence;
-        item.runbook = runbook;
+        item.recurrence = recurrence.map(Box::new);
+        item.runbook = runbook.map(Box::new);
     }
     // A runbook needs the approvals written in its scope (see `approvals::scope`): sign-off
     // tables, then approval lines in prose.
@@ -873,12 +873,12 @@ pub fn configure(checklist: &mut Checklist, settings: &Settings) -> Result<(), V
                     if !setting.approvals.is_empty() {
                         approvals.clone_from(&setting.approvals);
                     }
-                    item.runbook = Some(Runbook {
+                    item.runbook = Some(Box::new(Runbook {
                         kind,
                         section,
                         heading,
                         approvals,
-                    });
+                    }));
                     continue;
                 }
                 if let Some(runbook) = &mut item.runbook
@@ -893,12 +893,14 @@ pub fn configure(checklist: &mut Checklist, settings: &Settings) -> Result<(), V
                     }
                     Some(Some(every)) => {
                         item.runbook = None;
-                        let mut recurrence = item.recurrence.take().unwrap_or(Recurrence {
-                            every,
-                            on: None,
-                            at: None,
-                            tz: None,
-                            from: "golive.toml".to_string(),
+                        let mut recurrence = item.recurrence.take().unwrap_or_else(|| {
+                            Box::new(Recurrence {
+                                every,
+                                on: None,
+                                at: None,
+                                tz: None,
+                                from: "golive.toml".to_string(),
+                            })
                         });
                         if recurrence.every != every {
                             recurrence.on = None;

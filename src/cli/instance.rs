@@ -40,7 +40,7 @@ pub(super) fn start(args: StartArgs<'_>) -> anyhow::Result<Outcome> {
         .checklist
         .items
         .iter()
-        .filter_map(|item| item.runbook.as_ref())
+        .filter_map(|item| item.runbook.as_deref())
         .collect();
     let Some(runbook) = runbooks.iter().find(|r| heading_key(&r.heading) == wanted) else {
         let mut known: Vec<&str> = runbooks.iter().map(|r| r.heading.as_str()).collect();

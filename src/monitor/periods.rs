@@ -46,7 +46,7 @@ impl Periods {
             .iter()
             .filter_map(|id| {
                 let item = checklist.items.iter().find(|item| &item.id == id)?;
-                Some((id.clone(), item.recurrence.clone()?))
+                Some((id.clone(), item.recurrence.as_deref()?.clone()))
             })
             .collect();
         let watch = &check.watch;

@@ -578,8 +578,8 @@ fn item_json<'a>(view: &GateView<'a>, entry: &Resolved<'a>) -> ItemJson<'a> {
                 duration_ms: r.duration_ms,
             })
             .collect(),
-        recurrence: item.recurrence.as_ref(),
-        runbook: item.runbook.as_ref(),
+        recurrence: item.recurrence.as_deref(),
+        runbook: item.runbook.as_deref(),
     }
 }
 

@@ -129,8 +129,8 @@ impl<'a> StatusReport<'a> {
                     fields: &item.fields,
                     kind: item.kind,
                     levels: &item.levels,
-                    recurrence: item.recurrence.as_ref(),
-                    runbook: item.runbook.as_ref(),
+                    recurrence: item.recurrence.as_deref(),
+                    runbook: item.runbook.as_deref(),
                 }
             })
             .collect();
