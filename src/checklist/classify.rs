@@ -8,25 +8,33 @@ use super::model::{Decision, Status};
 
 /// Lowercase ASCII approximation of `text`, with emoji and symbols turned into spaces.
 pub(crate) fn fold(text: &str) -> String {
+    let mut folded = String::new();
+    fold_into(text, &mut folded);
+    folded
+}
+
+/// [`fold`] into a buffer the caller keeps: one allocation per import, not one per item.
+pub(crate) fn fold_into(text: &str, folded: &mut String) {
+    folded.clear();
     // Most titles are ASCII: folding is then lowercasing, without a look at each char.
     if text.is_ascii() {
-        return text.to_ascii_lowercase();
+        folded.push_str(text);
+        folded.make_ascii_lowercase();
+        return;
     }
-    let mut folded = String::with_capacity(text.len());
+    folded.reserve(text.len());
     for ch in text.chars() {
         if ch.is_ascii() {
             folded.push(ch.to_ascii_lowercase());
         } else if ch.is_alphanumeric() {
-            folded.push_str(
-                &deunicode::deunicode_char(ch)
-                    .unwrap_or(" ")
-                    .to_ascii_lowercase(),
-            );
+            match deunicode::deunicode_char(ch) {
+                Some(ascii) => folded.extend(ascii.chars().map(|c| c.to_ascii_lowercase())),
+                None => folded.push(' '),
+            }
         } else {
             folded.push(' ');
         }
     }
-    folded
 }
 
 fn contains_any(folded: &str, needles: &[&str]) -> bool {

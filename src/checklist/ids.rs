@@ -151,6 +151,14 @@ mod tests {
     }
 
     #[test]
+    fn slugs_keep_whole_words_within_the_length() {
+        let long = "word ".repeat(20);
+        assert_eq!(slug(&long), ["word"; 9].join("-"));
+        // One word longer than the limit is cut, not dropped.
+        assert_eq!(slug(&"x".repeat(60)), "x".repeat(MAX_SLUG_LEN));
+    }
+
+    #[test]
     fn qualifies_duplicates_with_sections() {
         let a = ["Phase 4".to_string(), "Test Manuel".to_string()];
         let b = ["Phase 5".to_string(), "Test Manuel".to_string()];

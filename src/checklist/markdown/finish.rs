@@ -18,7 +18,7 @@ impl Importer<'_> {
         let explicit: Vec<Option<String>> = self
             .drafts
             .iter()
-            .map(|draft| ids::explicit_id(self.line_text(draft.item.line)))
+            .map(|item| ids::explicit_id(self.line_text(item.line)))
             .collect();
         // Borrowed, not cloned: with 100k items the copies of every path cost more than the
         // id assignment itself.
@@ -26,26 +26,24 @@ impl Importer<'_> {
             .drafts
             .iter()
             .zip(&explicit)
-            .map(|(draft, explicit)| IdRequest {
+            .map(|(item, explicit)| IdRequest {
                 explicit: explicit.as_deref(),
-                title: &draft.item.title,
-                path: draft
-                    .item
+                title: &item.title,
+                path: item
                     .section
                     .map_or(&[][..], |i| self.sections[i].path.as_slice()),
             })
             .collect();
         let assigned = ids::assign(&requests);
         drop(requests);
-        let drafts = std::mem::take(&mut self.drafts);
+        let mut items = std::mem::take(&mut self.drafts);
         // Parents' ids copied first, so that every id can then move into its item.
-        let parents: Vec<Option<String>> = drafts
+        let parents: Vec<Option<String>> = self
+            .draft_parents
             .iter()
-            .map(|draft| draft.parent.map(|parent| assigned[parent].clone()))
+            .map(|parent| parent.map(|parent| assigned[parent].clone()))
             .collect();
-        let mut items = Vec::with_capacity(drafts.len());
-        for ((draft, id), parent) in drafts.into_iter().zip(assigned).zip(parents) {
-            let mut item = draft.item;
+        for ((item, id), parent) in items.iter_mut().zip(assigned).zip(parents) {
             item.id = id;
             item.parent = parent;
             if let Some(section) = item.section {
@@ -64,7 +62,6 @@ impl Importer<'_> {
                         .insert("evidence_expected".to_string(), evidence.join("; "));
                 }
             }
-            items.push(item);
         }
         Checklist {
             title: self.title,

@@ -1,30 +1,48 @@
 //! Inline text gathered from Markdown events, remembering which parts were bold so that
 //! "bold lead text is the title, the rest is the detail".
 
-use std::borrow::Cow;
-
+/// The text in one buffer and where each bold or plain run ends in it: two allocations
+/// for a list item however its text is split into events, and a cleared `Inline` keeps them.
 #[derive(Debug, Default)]
 pub(super) struct Inline {
+    text: String,
     spans: Vec<Span>,
     strong_depth: usize,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 struct Span {
-    text: String,
+    /// Byte offset in `text` where the run ends (it starts where the previous one ends).
+    end: usize,
     strong: bool,
 }
 
 impl Inline {
     pub(super) fn push(&mut self, text: &str) {
         let strong = self.strong_depth > 0;
+        self.text.push_str(text);
+        let end = self.text.len();
         match self.spans.last_mut() {
-            Some(last) if last.strong == strong => last.text.push_str(text),
-            _ => self.spans.push(Span {
-                text: text.to_string(),
-                strong,
-            }),
+            Some(last) if last.strong == strong => last.end = end,
+            _ => self.spans.push(Span { end, strong }),
         }
+    }
+
+    /// Empties the text, keeping the buffers for the next list item.
+    pub(super) fn clear(&mut self) {
+        self.text.clear();
+        self.spans.clear();
+        self.strong_depth = 0;
+    }
+
+    /// Each run's text and whether it was bold.
+    fn runs(&self) -> impl Iterator<Item = (&str, bool)> {
+        let mut start = 0;
+        self.spans.iter().map(move |span| {
+            let text = &self.text[start..span.end];
+            start = span.end;
+            (text, span.strong)
+        })
     }
 
     pub(super) fn enter_strong(&mut self) {
@@ -36,64 +54,49 @@ impl Inline {
     }
 
     pub(super) fn is_empty(&self) -> bool {
-        self.spans.iter().all(|span| span.text.trim().is_empty())
+        self.text.trim().is_empty()
     }
 
     pub(super) fn plain(&self) -> String {
-        self.spans.iter().map(|span| span.text.as_str()).collect()
+        self.text.clone()
     }
 
     pub(super) fn has_bold_lead(&self) -> bool {
-        self.spans
-            .iter()
-            .find(|span| !span.text.trim().is_empty())
-            .is_some_and(|span| span.strong)
+        self.runs()
+            .find(|(text, _)| !text.trim().is_empty())
+            .is_some_and(|(_, strong)| strong)
     }
 
     /// The whole text is one bold phrase, perhaps followed by a colon: `**Deployment Decision**:`.
     pub(super) fn is_bold_label(&self) -> bool {
-        let mut spans = self
-            .spans
-            .iter()
-            .filter(|span| !span.text.trim().is_empty());
-        let Some(first) = spans.next() else {
+        let mut runs = self.runs().filter(|(text, _)| !text.trim().is_empty());
+        let Some((first, strong)) = runs.next() else {
             return false;
         };
-        let rest: String = spans.map(|span| span.text.trim()).collect();
-        first.strong && !first.text.contains('\n') && matches!(rest.as_str(), "" | ":")
+        let rest: String = runs.map(|(text, _)| text.trim()).collect();
+        strong && !first.contains('\n') && matches!(rest.as_str(), "" | ":")
     }
 
     /// Title and detail: a bold lead is the title and everything after it the detail;
     /// otherwise the first line is the title and the following lines the detail.
     pub(super) fn title_and_detail(&self) -> (String, String) {
-        let lead_index = self
-            .spans
-            .iter()
-            .position(|span| !span.text.trim().is_empty());
-        if let Some(index) = lead_index
-            && self.spans[index].strong
-        {
-            let title = self.spans[index]
-                .text
-                .trim()
-                .trim_end_matches(':')
-                .trim()
-                .to_string();
-            let rest: String = self.spans[index + 1..]
-                .iter()
-                .map(|s| s.text.as_str())
-                .collect();
-            let detail = rest.trim_start_matches(|c: char| {
-                c.is_whitespace() || matches!(c, ':' | '-' | '—' | '–')
-            });
-            return (title, detail.to_string());
+        let mut start = 0;
+        for span in &self.spans {
+            let text = &self.text[start..span.end];
+            if text.trim().is_empty() {
+                start = span.end;
+                continue;
+            }
+            if span.strong {
+                let title = text.trim().trim_end_matches(':').trim().to_string();
+                let detail = self.text[span.end..].trim_start_matches(|c: char| {
+                    c.is_whitespace() || matches!(c, ':' | '-' | '—' | '–')
+                });
+                return (title, detail.to_string());
+            }
+            break;
         }
-        // One span (most items): its text as it is, not a copy gathered from the spans.
-        let plain = match self.spans.as_slice() {
-            [only] => Cow::Borrowed(only.text.as_str()),
-            _ => Cow::Owned(self.plain()),
-        };
-        let plain = plain.trim();
+        let plain = self.text.trim();
         match plain.split_once('\n') {
             Some((first, rest)) => (first.trim().to_string(), rest.to_string()),
             None => (plain.to_string(), String::new()),

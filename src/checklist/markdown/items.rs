@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use super::inline::{Inline, split_key_value, tidy};
-use super::{Draft, Frame, Importer};
+use super::inline::{split_key_value, tidy};
+use super::{Frame, Importer};
 use crate::checklist::classify::{self, ListLead};
 use crate::checklist::marks;
 use crate::checklist::model::{
@@ -41,7 +41,7 @@ impl Importer<'_> {
         if self.details_depth > 0 {
             // Mark the frame so the box is not read again when the item ends.
             self.frames[index].task = None;
-            self.frames[index].inline = Inline::default();
+            self.frames[index].inline.clear();
             self.warn(
                 line,
                 WarningKind::Unreadable,
@@ -140,12 +140,13 @@ impl Importer<'_> {
             return None;
         }
         let item = self.new_item(title, detail, line, origin, status, checkbox);
-        self.drafts.push(Draft { item, parent });
+        self.drafts.push(item);
+        self.draft_parents.push(parent);
         Some(self.drafts.len() - 1)
     }
 
     pub(super) fn new_item(
-        &self,
+        &mut self,
         title: String,
         detail: String,
         line: usize,
@@ -153,15 +154,18 @@ impl Importer<'_> {
         status: Status,
         checkbox: Option<Checkbox>,
     ) -> Item {
-        let section = self.current.map(|index| &self.sections[index]);
-        let mut all_text = String::with_capacity(title.len() + detail.len() + 1);
+        let mut all_text = std::mem::take(&mut self.scratch_text);
+        all_text.clear();
         all_text.push_str(&title);
         all_text.push(' ');
         all_text.push_str(&detail);
         // Fold once: the word lists below all match on the folded text.
-        let folded = classify::fold(&all_text);
+        let mut folded = std::mem::take(&mut self.scratch_folded);
+        classify::fold_into(&all_text, &mut folded);
         let marks = marks::read(&folded, &all_text);
         let marked = self.legend.severity(&all_text);
+        (self.scratch_text, self.scratch_folded) = (all_text, folded);
+        let section = self.current.map(|index| &self.sections[index]);
         let severity = if section.is_some_and(|s| s.blocking)
             || marked == Some(Severity::Blocking)
             || (marked.is_none() && marks.blocking)
@@ -199,9 +203,16 @@ impl Importer<'_> {
 
     pub(super) fn end_item(&mut self) {
         self.create_pending_item();
-        let Some(frame) = self.frames.pop() else {
+        let Some(mut frame) = self.frames.pop() else {
             return;
         };
+        self.read_bullet(&frame);
+        frame.inline.clear();
+        self.spare_inlines.push(frame.inline);
+    }
+
+    /// An ended list item without a box, read as its lead or its parent says.
+    fn read_bullet(&mut self, frame: &Frame) {
         if frame.task.is_some() || frame.inline.is_empty() || frame.lead.is_some() {
             return;
         }
@@ -211,13 +222,13 @@ impl Importer<'_> {
         let parent_lead = self.frames.last().and_then(|parent| parent.lead);
         if parent_lead.is_some() || (self.frames.is_empty() && self.active_lead.is_some()) {
             let lead = parent_lead.or(self.active_lead);
-            self.lead_bullet(lead, &frame, &text, line);
+            self.lead_bullet(lead, frame, &text, line);
             return;
         }
         // A plain bullet under a task item adds to its detail.
         if let Some(draft) = self.frames.iter().rev().find_map(|f| f.draft) {
             let extra = self.clean(&text, line);
-            let detail = &mut self.drafts[draft].item.detail;
+            let detail = &mut self.drafts[draft].detail;
             *detail = Some(match detail.take() {
                 Some(existing) => format!("{existing}; {extra}"),
                 None => extra,

@@ -354,7 +354,7 @@ impl Importer<'_> {
         ) else {
             return;
         };
-        let item = &mut self.drafts[draft].item;
+        let item = &mut self.drafts[draft];
         item.owner = owner;
         item.fields.extend(fields);
         if let Some(priority) = priority
@@ -442,7 +442,7 @@ impl Importer<'_> {
             ) else {
                 continue;
             };
-            let item = &mut self.drafts[draft].item;
+            let item = &mut self.drafts[draft];
             item.owner = owner;
             item.fields.extend(fields);
             item.levels = marked;
