@@ -35,7 +35,9 @@
 # the figure to iterate on when changing the engine.
 #
 # Refuses to run (exit 3) when the machine is busy: 1-minute load average above $MAX_LOAD or
-# less than $MIN_IDLE % idle over two seconds; --force runs anyway.
+# less than $MIN_IDLE % idle over two seconds; --force runs anyway. Each run also measures the
+# CPU that neither nginx nor the generator used (other processes, the hypervisor's steal), and
+# the summary warns about runs that lost more than 10 % of a CPU to it.
 #
 # Environment: CONNECTIONS (50), DURATION (seconds, 10), ROUNDS (5), RSS_REQUESTS (1000000),
 # RATE (20000), PACED_ROUNDS (as ROUNDS), CALLGRIND_SHORT (3), CALLGRIND_LONG (12), H2_ROUNDS (as ROUNDS),
@@ -197,12 +199,25 @@ done
 nginx_worker=$(pgrep -P "$(cat "$work/nginx/nginx.pid")" | head -1)
 clock_tick=$(getconf CLK_TCK)
 nginx_ticks() { awk '{ print $14 + $15 }' "/proc/$nginx_worker/stat"; }
+# CPU time of the whole machine (user, nice, system, irq, softirq, steal), in ticks.
+machine_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+# Per run, the share of a CPU that neither nginx nor the generator used (other processes, or
+# the hypervisor's steal): the figure that says a round was disturbed.
+others="$work/others"
 client() {
-    local before began
+    local before machine_before began status=0
     before=$(nginx_ticks)
+    machine_before=$(machine_ticks)
     began=$(date +%s.%N)
-    taskset -c "$CLIENT_CPU" /usr/bin/time -f '%U %S %M' -o "$work/time" "$@"
-    nginx_busy=$(python3 -c "print(round(100 * ($(nginx_ticks) - $before) / $clock_tick / ($(date +%s.%N) - $began)))")
+    taskset -c "$CLIENT_CPU" /usr/bin/time -f '%U %S %M' -o "$work/time" "$@" || status=$?
+    read -r nginx_busy other < <(python3 -c "
+elapsed = $(date +%s.%N) - $began
+nginx = ($(nginx_ticks) - $before) / $clock_tick
+user, sys_ = open('$work/time').read().split()[-3:-1]
+rest = ($(machine_ticks) - $machine_before) / $clock_tick - nginx - float(user) - float(sys_)
+print(round(100 * nginx / elapsed), max(0, round(100 * rest / elapsed)))")
+    echo "$other" >> "$others"
+    return "$status"
 }
 
 # One line per run: tool round rps requests cpu_seconds rss_kb p50_ms p99_ms
@@ -399,11 +414,12 @@ golive_rss=$(awk '{print $3}' "$work/time")
 client "$OHA" -n "$RSS_REQUESTS" -c "$CONNECTIONS" --worker-threads 1 --no-tui --output-format quiet "$url" > /dev/null
 oha_rss=$(awk '{print $3}' "$work/time")
 
-python3 - "$results" "$golive_rss" "$oha_rss" "$RSS_REQUESTS" "$(cut -d' ' -f1 /proc/loadavg)" "$paced" "$RATE" "$MAX_LOAD" \
+python3 - "$results" "$golive_rss" "$oha_rss" "$RSS_REQUESTS" "$others" "$paced" "$RATE" "$MAX_LOAD" \
     "$golive_ipr" "$wrk_ipr" "$h2" "$many_line" "$bound" << 'EOF'
 import os, statistics, sys
 rows = [line.split("\t") for line in open(sys.argv[1]).read().splitlines()]
-golive_rss, oha_rss, rss_requests, load = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+golive_rss, oha_rss, rss_requests = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+others = [int(line) for line in open(sys.argv[5]).read().split()]
 paced = [line.split("\t") for line in open(sys.argv[6]).read().splitlines()]
 rate = sys.argv[7]
 def median(tool, column):
@@ -469,8 +485,12 @@ uncorrected99 = off(paced_median("golive", 3), paced_median("oha", 3))
 print(f"{'p99 vs uncorrected oha at ' + rate + ' req/s':50}{uncorrected99 * 100:9.1f}%   "
       "(no target: oha -q alone does not count waits behind a busy connection)")
 print(f"{sys.argv[12]} (golive with many connections)")
-print(f"\n1-minute load average at the end: {load}")
-if float(load) > 2 * float(sys.argv[8]):
-    print("warning: the machine got busy during the run; rounds with a sudden drop in req/s "
-          "for every tool were disturbed, and the medians with them")
+# The load average at the end counts this script's own load (two busy CPUs); what neither
+# nginx nor the generator used, run by run, is what says whether others disturbed a round.
+disturbed = sum(1 for other in others if other > 10)
+print(f"\nCPU used by other work (or stolen by the hypervisor) per run: median {statistics.median(others)}%, "
+      f"at most {max(others)}% of a CPU")
+if disturbed:
+    print(f"warning: {disturbed} of {len(others)} runs lost more than 10 % of a CPU to other work; "
+          "their figures, and the medians with them, measure that work too")
 EOF
