@@ -314,20 +314,12 @@ impl WorkerStats {
         self
     }
 
-    /// Counts a finished request of plan index `request` under its name.
-    pub(crate) fn named(&mut self, request: usize, latency: Option<Duration>, error: bool) {
-        let Some(named) = self.by_name.get_mut(request) else {
-            return;
-        };
-        named.requests += 1;
-        named.errors += u64::from(error);
-        if let Some(latency) = latency {
-            let micros = to_micros(latency);
-            if let Some(histogram) = self.latency.lock().named.get_mut(request) {
-                let _ = histogram.record(micros);
-            }
-            named.sum_micros = named.sum_micros.saturating_add(micros);
-            named.max_micros = named.max_micros.max(micros);
+    /// Counts a finished request of plan index `request` under its name (its latency, if it
+    /// has one, went in with [`WorkerStats::response`] or [`WorkerStats::timeout`]).
+    pub(crate) fn named(&mut self, request: usize, error: bool) {
+        if let Some(named) = self.by_name.get_mut(request) {
+            named.requests += 1;
+            named.errors += u64::from(error);
         }
     }
 
@@ -344,7 +336,14 @@ impl WorkerStats {
         }
     }
 
-    pub(crate) fn response(&mut self, status: u16, latency: Duration, end: Instant) {
+    /// An answer; `name`, the plan index of its request when results are kept by name.
+    pub(crate) fn response(
+        &mut self,
+        status: u16,
+        latency: Duration,
+        end: Instant,
+        name: Option<usize>,
+    ) {
         self.responses += 1;
         if status >= 400 {
             self.errors.status += 1;
@@ -353,7 +352,7 @@ impl WorkerStats {
             Some((_, count)) => *count += 1,
             None => self.statuses.push((status, 1)),
         }
-        self.sample(latency);
+        self.sample(latency, name);
         self.last = Some(end);
     }
 
@@ -394,19 +393,32 @@ impl WorkerStats {
         latency: Duration,
         message: impl FnOnce() -> String,
         end: Instant,
+        name: Option<usize>,
     ) {
-        self.sample(latency);
+        self.sample(latency, name);
         self.failure(Failure::Timeout, message, end);
     }
 
-    fn sample(&mut self, latency: Duration) {
+    fn sample(&mut self, latency: Duration, name: Option<usize>) {
         let micros = to_micros(latency);
+        // One lock for the total and the request's own histogram.
+        let mut histograms = self.latency.lock();
         // `record`, not `saturating_record`: the latter clamps to the current size instead of
         // growing an auto-resizing histogram. Recording fails only when a resize would need
         // more than `usize` can index, which a value below one hour never asks for.
-        let _ = self.latency.lock().total.record(micros);
+        let _ = histograms.total.record(micros);
+        if let Some(name) = name
+            && let Some(histogram) = histograms.named.get_mut(name)
+        {
+            let _ = histogram.record(micros);
+        }
+        drop(histograms);
         self.sum_micros = self.sum_micros.saturating_add(micros);
         self.max_micros = self.max_micros.max(micros);
+        if let Some(named) = name.and_then(|name| self.by_name.get_mut(name)) {
+            named.sum_micros = named.sum_micros.saturating_add(micros);
+            named.max_micros = named.max_micros.max(micros);
+        }
     }
 
     /// Adds `other`'s counts, and its shard's histograms once the last worker holding that
@@ -595,7 +607,7 @@ mod tests {
         let mut stats = empty();
         let now = Instant::now();
         for &ms in latencies_ms {
-            stats.response(200, Duration::from_millis(ms), now);
+            stats.response(200, Duration::from_millis(ms), now, None);
         }
         stats
     }
@@ -636,13 +648,13 @@ mod tests {
         for (i, worker) in workers.iter_mut().enumerate() {
             for ms in 1..=10 {
                 let latency = Duration::from_millis(ms * (i as u64 + 1));
-                worker.response(200, latency, now);
-                worker.named(0, Some(latency), false);
+                worker.response(200, latency, now, Some(0));
+                worker.named(0, false);
             }
         }
         let mut own = WorkerStats::new(Shard::new(&empty, 1)).by_name(1);
-        own.response(200, Duration::from_millis(500), now);
-        own.named(0, Some(Duration::from_millis(500)), false);
+        own.response(200, Duration::from_millis(500), now, Some(0));
+        own.named(0, false);
         workers.insert(1, own);
         let mut merged = WorkerStats::new(Shard::new(&empty, 1)).by_name(1);
         for worker in workers {
@@ -663,10 +675,15 @@ mod tests {
     fn errors_are_counted_by_kind() {
         let mut stats = stats(&[1, 2]);
         let now = Instant::now();
-        stats.response(500, Duration::from_millis(3), now);
+        stats.response(500, Duration::from_millis(3), now, None);
         stats.failure(Failure::Connect, || "refused".to_string(), now);
         stats.failure(Failure::Connect, || "second".to_string(), now);
-        stats.timeout(Duration::from_secs(2), || "timed out".to_string(), now);
+        stats.timeout(
+            Duration::from_secs(2),
+            || "timed out".to_string(),
+            now,
+            None,
+        );
         let summary = stats.summary(Duration::from_secs(1), &[]);
         assert_eq!(summary.requests, 6);
         assert_eq!(summary.responses, 3);

@@ -156,9 +156,10 @@ pub(crate) async fn work(shared: Arc<Shared>, index: usize, mut stats: WorkerSta
         };
         let end = Instant::now();
         let captures = !shared.plan.requests[request].captures.is_empty();
+        let name = shared.plan.by_name.then_some(request);
         let (latency, failed) = match result {
             Some(Ok(status)) => {
-                stats.response(status, end - start, end);
+                stats.response(status, end - start, end, name);
                 let mut failed = status >= 400;
                 user.previous = Some(request);
                 if captures {
@@ -226,6 +227,7 @@ pub(crate) async fn work(shared: Arc<Shared>, index: usize, mut stats: WorkerSta
                             end - start,
                             || format!("no complete answer within {waited}"),
                             end,
+                            name,
                         );
                         (Some(end - start), true)
                     }
@@ -233,7 +235,7 @@ pub(crate) async fn work(shared: Arc<Shared>, index: usize, mut stats: WorkerSta
             }
         };
         if shared.plan.by_name {
-            stats.named(request, latency, failed);
+            stats.named(request, failed);
         }
         if let (Some(cursor), Some(series)) = (cursor.as_mut(), shared.series.as_ref()) {
             cursor.record(series, began, end, latency, failed);
