@@ -280,12 +280,33 @@ mod tests {
         }
     }
 
-    /// The reading the one search replaced: every line in turn.
+    /// The reading the one search replaced, as it was written: every line in turn.
     fn read_line_by_line(text: &str) -> Legend {
         let mut legend = Legend::default();
         let mut in_legend = false;
         for line in text.lines() {
-            legend.read_line(line, &mut in_legend);
+            let stripped = strip_lead(line);
+            if stripped.trim().is_empty() {
+                in_legend = false;
+                continue;
+            }
+            let has_marker = (!stripped.is_ascii() && stripped.chars().any(is_marker_emoji))
+                || (may_hold_p_token(stripped)
+                    && stripped.split_whitespace().any(|w| p_token(w).is_some()));
+            if !has_marker && !in_legend {
+                if LEGEND_WORD_PARTS.is_match(line) {
+                    in_legend = is_legend_word(&classify::fold(line));
+                }
+                continue;
+            }
+            if !has_marker {
+                continue;
+            }
+            let opens = is_legend_word(&classify::fold(line));
+            if in_legend || opens || defines_with_separator(stripped) {
+                legend.read_pairs(stripped);
+            }
+            in_legend = in_legend || opens;
         }
         legend
     }
@@ -298,7 +319,8 @@ mod tests {
                     "", " ", ">", "- ", "|", "Legend:", "**Légende :**", "Zeichenerklärung", "as follows",
                     "- 🔴 Blocker", "🟢 = nice to have", "- P1 : bloquant", "P2: important",
                     "- [ ] P3 thing", "step 1", "🔴 Backups", "Priorities: P0 blocker, P4 nice to have",
-                    "x P1 = optional", "| 🟡 | Important |",
+                    "x P1 = optional", "| 🟡 | Important |", "LeGend:", "LEGENDE", "⚠ risky",
+                    "(P1) = blocker", "\u{a0}", "- 🔴=Blocker", "\t",
                 ]),
                 0..12,
             ),
