@@ -87,8 +87,8 @@ die() {
     exit 1
 }
 
-for tool in nginx wrk h2load valgrind taskset python3 cargo; do
-    command -v "$tool" > /dev/null || die "needs \`$tool\` (apt-get install nginx-light wrk nghttp2-client valgrind util-linux python3)"
+for tool in nginx wrk h2load valgrind taskset python3 cargo pgrep getconf; do
+    command -v "$tool" > /dev/null || die "needs \`$tool\` (apt-get install nginx-light wrk nghttp2-client valgrind util-linux python3 procps libc-bin)"
 done
 [ -x /usr/bin/time ] || die "needs /usr/bin/time (apt-get install time)"
 
@@ -202,7 +202,9 @@ nginx_ticks() { awk '{ print $14 + $15 }' "/proc/$nginx_worker/stat"; }
 # CPU time of the whole machine (user, nice, system, irq, softirq, steal), in ticks.
 machine_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
 # Per run, the share of a CPU that neither nginx nor the generator used (other processes, or
-# the hypervisor's steal): the figure that says a round was disturbed.
+# the hypervisor's steal): the figure that says a round was disturbed. On a kernel built with
+# CONFIG_IRQ_TIME_ACCOUNTING, softirq time (loopback networking) is charged to no process and
+# shows here too: there, a high figure on every run is the network stack, not a neighbour.
 others="$work/others"
 client() {
     local before machine_before began status=0
