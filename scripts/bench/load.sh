@@ -341,23 +341,27 @@ done
 echo "HTTP/2 (h2c), $H2_ROUNDS rounds × {golive --http2, h2load}, -c $CONNECTIONS, ${DURATION}s each…" >&2
 h2url="http://127.0.0.1:$h2port/"
 h2="$work/h2.tsv"
+# One HTTP/2 run against URL: `golive` (golive --http2) or `h2load`; sets rps.
+run_h2() {
+    case "$1" in
+        golive)
+            client "$GOLIVE" load "$2" --http2 -z "${DURATION}s" -c "$CONNECTIONS" -q --format json > "$work/out"
+            rps=$(python3 -c "import json; print(json.load(open('$work/out'))['rps'])")
+            ;;
+        # One stream at a time per connection (-m 1), as golive sends.
+        h2load)
+            client h2load -c "$CONNECTIONS" -m 1 -t 1 -D "$DURATION" "$2" > "$work/out"
+            rps=$(grep -Eo 'finished in [0-9.]+s, [0-9.]+ req/s' "$work/out" | awk '{print $4}')
+            ;;
+    esac
+}
 for round in $(seq "$H2_ROUNDS"); do
     case $((round % 2)) in
         1) order="golive h2load" ;;
         0) order="h2load golive" ;;
     esac
     for tool in $order; do
-        case "$tool" in
-            golive)
-                client "$GOLIVE" load "$h2url" --http2 -z "${DURATION}s" -c "$CONNECTIONS" -q --format json > "$work/out"
-                rps=$(python3 -c "import json; print(json.load(open('$work/out'))['rps'])")
-                ;;
-            # One stream at a time per connection (-m 1), as golive sends.
-            h2load)
-                client h2load -c "$CONNECTIONS" -m 1 -t 1 -D "$DURATION" "$h2url" > "$work/out"
-                rps=$(grep -Eo 'finished in [0-9.]+s, [0-9.]+ req/s' "$work/out" | awk '{print $4}')
-                ;;
-        esac
+        run_h2 "$tool" "$h2url"
         printf '%s\t%s\n' "$tool" "$rps" >> "$h2"
         echo "  round $round $tool $rps req/s" >&2
     done
@@ -387,14 +391,8 @@ for round in $(seq "$BOUND_ROUNDS"); do
                 client wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" "${url}bare" > "$work/out"
                 rps=$(grep -Eo 'Requests/sec: +[0-9.]+' "$work/out" | awk '{print $2}')
                 ;;
-            golive-h2)
-                client "$GOLIVE" load "${h2url}bare" --http2 -z "${DURATION}s" -c "$CONNECTIONS" -q --format json > "$work/out"
-                rps=$(python3 -c "import json; print(json.load(open('$work/out'))['rps'])")
-                ;;
-            h2load)
-                client h2load -c "$CONNECTIONS" -m 1 -t 1 -D "$DURATION" "${h2url}bare" > "$work/out"
-                rps=$(grep -Eo 'finished in [0-9.]+s, [0-9.]+ req/s' "$work/out" | awk '{print $4}')
-                ;;
+            golive-h2) run_h2 golive "${h2url}bare" ;;
+            h2load) run_h2 h2load "${h2url}bare" ;;
         esac
         read -r user sys_ _ < "$work/time"
         printf '%s\t%s\t%s\n' "$tool" "$rps" "$nginx_busy" >> "$bound"
