@@ -222,7 +222,7 @@ print(round(100 * nginx / elapsed), max(0, round(100 * rest / elapsed)))")
     return "$status"
 }
 
-# One line per run: tool round rps requests cpu_seconds rss_kb p50_ms p99_ms
+# One line per run: tool round rps requests cpu_seconds rss_kb p50_ms p99_ms nginx_busy_%
 results="$work/results.tsv"
 run_golive() {
     client "$GOLIVE" load "$url" -z "${DURATION}s" -c "$CONNECTIONS" -q --format json > "$work/out"
@@ -414,7 +414,7 @@ golive_rss=$(awk '{print $3}' "$work/time")
 client "$OHA" -n "$RSS_REQUESTS" -c "$CONNECTIONS" --worker-threads 1 --no-tui --output-format quiet "$url" > /dev/null
 oha_rss=$(awk '{print $3}' "$work/time")
 
-python3 - "$results" "$golive_rss" "$oha_rss" "$RSS_REQUESTS" "$others" "$paced" "$RATE" "$MAX_LOAD" \
+python3 - "$results" "$golive_rss" "$oha_rss" "$RSS_REQUESTS" "$others" "$paced" "$RATE" \
     "$golive_ipr" "$wrk_ipr" "$h2" "$many_line" "$bound" << 'EOF'
 import os, statistics, sys
 rows = [line.split("\t") for line in open(sys.argv[1]).read().splitlines()]
@@ -462,8 +462,8 @@ rows_out = [
     ("p50 vs oha, closed model (req/s differ)", f"{closed50 * 100:.1f}%", "≤ 10%", closed50 <= 0.10),
     ("p99 vs oha, closed model (req/s differ)", f"{closed99 * 100:.1f}%", "≤ 25%", closed99 <= 0.25),
 ]
-golive_ipr, wrk_ipr = int(sys.argv[9]), int(sys.argv[10])
-h2rows = [line.split("\t") for line in open(sys.argv[11]).read().splitlines()]
+golive_ipr, wrk_ipr = int(sys.argv[8]), int(sys.argv[9])
+h2rows = [line.split("\t") for line in open(sys.argv[10]).read().splitlines()]
 def h2median(tool):
     return statistics.median(float(r[1]) for r in h2rows if r[0] == tool)
 h2ratio = h2median("golive") / h2median("h2load")
@@ -471,7 +471,7 @@ rows_out[0:0] = [
     (f"instructions/request (callgrind): golive {golive_ipr:.0f}, wrk {wrk_ipr:.0f}", f"{golive_ipr / wrk_ipr:.3f}", "≤ 1.0", golive_ipr <= wrk_ipr),
 ]
 rows_out.append((f"HTTP/2 rps ÷ h2load ({h2median('golive'):.0f} / {h2median('h2load'):.0f})", f"{h2ratio:.3f}", "≥ 1.0", h2ratio >= 1.0))
-bound = [line.split("\t") for line in open(sys.argv[13]).read().splitlines()] if os.path.exists(sys.argv[13]) else []
+bound = [line.split("\t") for line in open(sys.argv[12]).read().splitlines()] if os.path.exists(sys.argv[12]) else []
 if bound:
     def bound_median(tool):
         return statistics.median(float(r[1]) for r in bound if r[0] == tool)
@@ -484,7 +484,7 @@ for name, value, target, ok in rows_out:
 uncorrected99 = off(paced_median("golive", 3), paced_median("oha", 3))
 print(f"{'p99 vs uncorrected oha at ' + rate + ' req/s':50}{uncorrected99 * 100:9.1f}%   "
       "(no target: oha -q alone does not count waits behind a busy connection)")
-print(f"{sys.argv[12]} (golive with many connections)")
+print(f"{sys.argv[11]} (golive with many connections)")
 # The load average at the end counts this script's own load (two busy CPUs); what neither
 # nginx nor the generator used, run by run, is what says whether others disturbed a round.
 disturbed = sum(1 for other in others if other > 10)
